@@ -1,0 +1,3 @@
+"""territory_opt: sales territory design and quota setting."""
+
+__version__ = "0.1.0"

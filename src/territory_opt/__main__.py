@@ -1,0 +1,3 @@
+from territory_opt.cli import main
+
+main()

@@ -1,0 +1,289 @@
+"""Command line: ``territory-opt solve|validate|schema``.
+
+Exit codes: 0 solved (optimal or feasible), 1 solver error or invalid answer,
+2 bad input, 3 infeasible, 4 no alignment found within the time limit,
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Optional
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from territory_opt import __version__
+from territory_opt.errors import InfeasibleSpecificationError, TerritoryOptError
+from territory_opt.outputs import territory_indices, write_results
+from territory_opt.presolve import check_presolve
+from territory_opt.result import Status
+from territory_opt.scenario import load_scenario, scenario_json_schema
+from territory_opt.scorecard import scorecard, territory_table
+from territory_opt.solve import Run, load_problem, solve_problem
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_BAD_INPUT = 2
+EXIT_INFEASIBLE = 3
+EXIT_NO_SOLUTION = 4
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Design sales territories: balanced, compact, with little disruption.",
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+logger = logging.getLogger("territory_opt")
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING
+    if verbose == 1:
+        level = logging.INFO
+    elif verbose >= 2:
+        level = logging.DEBUG
+    if quiet:
+        level = logging.ERROR
+    handler = RichHandler(console=err, show_path=False, show_time=False)
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")]
+
+
+@app.command()
+def version() -> None:
+    """Print the package version."""
+    out.print(__version__)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario file."""
+    print(scenario_json_schema())
+
+
+@app.command()
+def validate(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO")],
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Check a scenario and its tables, and run the pre-solve diagnostics."""
+    _setup_logging(verbose, quiet)
+    try:
+        scenario = load_scenario(scenario_path)
+        problem = load_problem(scenario)
+        check_presolve(problem)
+    except TerritoryOptError as exc:
+        _fail(exc)
+    out.print(
+        f"[green]valid[/green]: {problem.n_accounts} accounts, "
+        f"{problem.n_territories} territories, {len(problem.pair_account)} allowed "
+        f"pairs, {len(problem.balances)} balanced metric(s); no conflict found "
+        f"before solving"
+    )
+
+
+def _fail(exc: TerritoryOptError) -> None:
+    err.print(f"[red]error[/red]: {exc}", markup=True, highlight=False)
+    raise typer.Exit(exc.exit_code)
+
+
+def _solve_with_progress(run_solve: object, time_limit_s: float, quiet: bool) -> object:
+    """Run ``run_solve`` while a bar shows elapsed time against the time limit."""
+    if quiet or not err.is_terminal:
+        return run_solve()  # type: ignore[operator]
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = run_solve()  # type: ignore[operator]
+        except BaseException as exc:  # handed back to the main thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, daemon=True)
+    columns = (
+        TextColumn("solving"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        TextColumn(f"of {time_limit_s:g} s limit"),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("solve", total=time_limit_s)
+        start = time.perf_counter()
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.2)
+            progress.update(task, completed=min(time.perf_counter() - start, time_limit_s))
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]
+
+
+@app.command()
+def solve(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO")],
+    engine: Annotated[
+        Optional[str], typer.Option(help="cpsat, highs, cbc or auto.")  # noqa: UP007
+    ] = None,
+    time_limit: Annotated[
+        Optional[float], typer.Option(help="Seconds; overrides the scenario.")  # noqa: UP007
+    ] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed.")] = None,  # noqa: UP007
+    threads: Annotated[Optional[int], typer.Option(help="Solver threads.")] = None,  # noqa: UP007
+    out_dir: Annotated[
+        Optional[Path], typer.Option("--out", help="Result folder.")  # noqa: UP007
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing result folder.")] = False,
+    verbose: VerboseOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Solve a scenario, verify the alignment and write the result folder."""
+    _setup_logging(verbose, quiet)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        code = _solve(scenario_path, engine, time_limit, seed, threads, out_dir, force, quiet)
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/red]: no result folder was written")
+        code = EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    raise typer.Exit(code)
+
+
+def _solve(
+    scenario_path: Path,
+    engine: str | None,
+    time_limit: float | None,
+    seed: int | None,
+    threads: int | None,
+    out_dir: Path | None,
+    force: bool,
+    quiet: bool,
+) -> int:
+    try:
+        if engine is not None and engine not in ("cpsat", "highs", "cbc", "auto"):
+            raise InputErrorForCli(
+                f"--engine: '{engine}' is not an engine; use cpsat, highs, cbc or auto"
+            )
+        scenario = load_scenario(scenario_path).with_overrides(
+            engine=engine, time_limit_s=time_limit, seed=seed, threads=threads
+        )
+        folder = out_dir.resolve() if out_dir else scenario.output_folder()
+        if folder.exists() and not force:
+            raise InputErrorForCli(
+                f"{folder}: the result folder exists already; pass --force to "
+                f"replace it or --out to write elsewhere"
+            )
+        problem = load_problem(scenario)
+        result = _solve_with_progress(
+            lambda: solve_problem(problem, scenario.solver),
+            scenario.solver.time_limit_s,
+            quiet,
+        )
+    except InfeasibleSpecificationError as exc:
+        err.print(f"[red]infeasible[/red]: {exc}", highlight=False)
+        return EXIT_INFEASIBLE
+    except TerritoryOptError as exc:
+        err.print(f"[red]error[/red]: {exc}", highlight=False)
+        return exc.exit_code
+    run = Run(scenario=scenario, problem=problem, result=result)  # type: ignore[arg-type]
+    if not quiet:
+        _print_summary(run)
+    if run.result.has_alignment:
+        try:
+            written = write_results(run, folder, force=force)
+        except TerritoryOptError as exc:
+            err.print(f"[red]error[/red]: {exc}", highlight=False)
+            return exc.exit_code
+        out.print(f"results written to [bold]{written}[/bold]")
+        return EXIT_OK
+    return {
+        Status.INFEASIBLE: EXIT_INFEASIBLE,
+        Status.NO_SOLUTION: EXIT_NO_SOLUTION,
+    }.get(run.result.status, EXIT_ERROR)
+
+
+class InputErrorForCli(TerritoryOptError):
+    """Bad command-line option."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+def _pct(value: float) -> str:
+    return "" if not np.isfinite(value) else f"{100 * value:+.1f}%"
+
+
+def _print_summary(run: Run) -> None:
+    result = run.result
+    gap = "" if result.relative_gap is None else f"{100 * result.relative_gap:.3f}%"
+    head = Table(title=f"scenario {run.scenario.name}", show_header=False)
+    head.add_row("status", str(result.status))
+    head.add_row("engine", f"{result.engine} ({result.solver_version})")
+    head.add_row("objective", f"{result.objective:.6g}" if result.objective is not None else "")
+    head.add_row(
+        "best bound", f"{result.best_bound:.6g}" if result.best_bound is not None else ""
+    )
+    head.add_row("gap", gap)
+    head.add_row("time", f"{result.runtime_s:.2f} s (limit {result.time_limit_s:g} s)")
+    if result.message:
+        head.add_row("note", result.message)
+    out.print(head)
+    for line in result.violations[:10]:
+        err.print(f"[red]violation[/red]: {line}", highlight=False)
+    if result.assignment is None:
+        return
+    territory_of = territory_indices(run)
+    table = territory_table(run.problem, territory_of)
+    metrics = [b.metric for b in run.problem.balances]
+    grid = Table(title="territories")
+    for name in ("territory", "rep", "accounts", *metrics, "km mean", "km max"):
+        grid.add_column(name, justify="left" if name in ("territory", "rep") else "right")
+    for row in table.itertuples(index=False):
+        values = row._asdict()
+        grid.add_row(
+            values["territory_id"],
+            values["rep_id"] or "(vacant)",
+            f"{values['accounts']:.0f}",
+            *[_pct(values[f"{m}_deviation_share"]) for m in metrics],
+            f"{values['travel_km_mean']:.0f}",
+            f"{values['travel_km_max']:.0f}",
+        )
+    out.print(grid)
+    card = scorecard(run.problem, territory_of)
+    for metric in metrics:
+        s = card["balance"][metric]
+        out.print(
+            f"{metric}: cv {s['cv']:.4f}, max/min {s['max_min_ratio']:.3f}, "
+            f"within ±5% {100 * s['within_5pct_share']:.0f}%, "
+            f"max deviation {100 * s['max_abs_deviation_share']:.2f}%"
+        )
+    moved = card["disruption"]
+    if moved.get("accounts_compared"):
+        out.print(
+            f"disruption: {100 * moved['accounts_moved_share']:.1f}% of accounts, "
+            f"{100 * moved['potential_moved_share']:.1f}% of potential moved"
+        )
+
+
+def main() -> None:
+    """Entry point for ``python -m territory_opt``."""
+    app()

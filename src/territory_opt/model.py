@@ -1,0 +1,199 @@
+r"""The territory alignment model, described once for every engine.
+
+Sets
+    A accounts (index a), T territories (index t), M balanced metrics (index m),
+    P ⊆ A × T allowed pairs (eligible, not pruned, locks applied), F families.
+Parameters
+    v[a, m]   value of metric m on account a (``Balance.values``)
+    τ[t, m]   target: Σ_a v[a, m] × fte[t] / Σ fte  (``Balance.target``)
+    ε[m]      band half-width as a share of τ (``Balance.tolerance``)
+    ω[m]      weight of metric m's deviation (``Balance.weight``)
+    h[a]      workload hours; cap[t] capacity hours
+    d[a, t]   great-circle km from account a to the home of territory t
+    c[a]      current territory (none for new accounts)
+    b[a]      disruption basis: 1, potential or revenue of a
+    W_T, W_D, W_B  objective weights for travel, disruption and balance
+Variables
+    x[a, t] ∈ {0, 1} for (a, t) ∈ P;  e[t, m] ≥ 0, the absolute deviation.
+Constraints
+    (assign)    Σ_t x[a, t] = 1                                  for every a
+    (band)      (1 − ε[m]) τ[t, m] ≤ Σ_a v[a, m] x[a, t] ≤ (1 + ε[m]) τ[t, m]
+    (deviation) e[t, m] ≥ ± (Σ_a v[a, m] x[a, t] − τ[t, m])      when ω[m] W_B > 0
+    (capacity)  Σ_a h[a] x[a, t] ≤ cap[t]                         when enforced
+    (budget)    Σ_{a, t ≠ c[a]} b'[a] x[a, t] ≤ β Σ_{a with c[a]} b'[a]
+                for the account share (b' = 1) and the potential share (b' = v[·, potential])
+    (family)    x[a, t] = x[f, t] for every member a of family f's first member f
+    (lock)      implied: a locked account has one allowed pair.
+Objective (minimise)
+    W_T Σ h[a] d[a, t] x[a, t] / Σ h
+  + W_D Σ_{a, t ≠ c[a]} b[a] x[a, t] / Σ_{a with c[a]} b[a]
+  + W_B Σ_m ω[m] (1 / |T|) Σ_t e[t, m] / τ[t, m]
+That is: the workload-weighted mean km from account to home, the share of the
+disruption basis that moves, and the mean relative deviation from target, each
+times its weight. The objective is linear; the pair costs and deviation weights
+below are its coefficients. See docs/formulation.md for the long form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from territory_opt.problem import Problem
+
+
+@dataclass(frozen=True)
+class Row:
+    """One linear row over pair variables: lower ≤ Σ coef × x[pairs] ≤ upper.
+
+    ``kind`` is ``band``, ``capacity`` or ``budget``; ``territory`` and ``metric``
+    say which, for reports. ``deviation_weight`` > 0 adds e ≥ |Σ − target| to the
+    objective with that coefficient per unit of the metric.
+    """
+
+    kind: str
+    name: str
+    pairs: np.ndarray
+    coef: np.ndarray
+    lower: float
+    upper: float
+    target: float = 0.0
+    deviation_weight: float = 0.0
+    territory: int = -1
+    metric: str = ""
+
+
+@dataclass(frozen=True)
+class TerritoryModel:
+    """A solver-agnostic description of the model above.
+
+    ``account_pairs[a]`` holds the pair indices of account a (the assign rows);
+    ``pair_cost`` holds the travel and disruption coefficients of each pair;
+    ``family_links`` holds (i, j) pair index couples with x[i] = x[j].
+    """
+
+    problem: Problem
+    account_pairs: tuple[np.ndarray, ...]
+    pair_cost: np.ndarray
+    rows: tuple[Row, ...]
+    family_links: tuple[tuple[int, int], ...]
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.pair_cost)
+
+    def objective_of(self, pair_chosen: np.ndarray) -> float:
+        """Exact objective of a 0/1 pair vector, recomputed in floating point."""
+        value = float(self.pair_cost @ pair_chosen)
+        for row in self.rows:
+            if row.deviation_weight > 0:
+                total = float(row.coef @ pair_chosen[row.pairs])
+                value += row.deviation_weight * abs(total - row.target)
+        return value
+
+
+def pair_costs(problem: Problem) -> np.ndarray:
+    """Travel plus disruption coefficient of every allowed pair."""
+    a, t = problem.pair_account, problem.pair_territory
+    cost = np.zeros(len(a))
+    workload_total = problem.workload_hours.sum()
+    if problem.travel_weight > 0 and workload_total > 0:
+        cost += (
+            problem.travel_weight
+            * problem.workload_hours[a]
+            * problem.pair_km
+            / workload_total
+        )
+    has_current = problem.current >= 0
+    basis_total = problem.disruption_values[has_current].sum()
+    if problem.disruption_weight > 0 and basis_total > 0:
+        moved = (problem.current[a] >= 0) & (problem.current[a] != t)
+        cost += problem.disruption_weight * problem.disruption_values[a] * moved / basis_total
+    return cost
+
+
+def build_model(problem: Problem) -> TerritoryModel:
+    """Describe ``problem`` as a :class:`TerritoryModel`."""
+    a_of_pair, t_of_pair = problem.pair_account, problem.pair_territory
+    k = problem.n_territories
+    bounds = np.searchsorted(a_of_pair, np.arange(problem.n_accounts + 1))
+    account_pairs = tuple(
+        np.arange(bounds[i], bounds[i + 1]) for i in range(problem.n_accounts)
+    )
+    by_territory = [np.nonzero(t_of_pair == t)[0] for t in range(k)]
+    rows: list[Row] = []
+
+    # Balance bands, one row per territory and metric, with their deviation weight.
+    for balance in problem.balances:
+        scale = problem.balance_weight * balance.weight / k
+        for t, pairs in enumerate(by_territory):
+            rows.append(
+                Row(
+                    kind="band",
+                    name=f"band[{problem.territory_ids[t]},{balance.metric}]",
+                    pairs=pairs,
+                    coef=balance.values[a_of_pair[pairs]],
+                    lower=float(balance.lower[t]),
+                    upper=float(balance.upper[t]),
+                    target=float(balance.target[t]),
+                    deviation_weight=scale / float(balance.target[t]),
+                    territory=t,
+                    metric=balance.metric,
+                )
+            )
+
+    # Capacity: workload hours per territory within the rep's capacity.
+    if problem.capacity_enforced:
+        for t, pairs in enumerate(by_territory):
+            cap = float(problem.capacity_hours[t])
+            if np.isfinite(cap):
+                rows.append(
+                    Row(
+                        kind="capacity",
+                        name=f"capacity[{problem.territory_ids[t]}]",
+                        pairs=pairs,
+                        coef=problem.workload_hours[a_of_pair[pairs]],
+                        lower=-np.inf,
+                        upper=cap,
+                        territory=t,
+                        metric="workload_hours",
+                    )
+                )
+
+    # Disruption budgets: what moves away from the current alignment.
+    current = problem.current[a_of_pair]
+    moved = np.nonzero((current >= 0) & (current != t_of_pair))[0]
+    has_current = problem.current >= 0
+    budgets = (
+        ("accounts", problem.max_moved_accounts_share, np.ones(problem.n_accounts)),
+        ("potential", problem.max_moved_potential_share, problem.potential),
+    )
+    for label, share, weight in budgets:
+        if share is not None:
+            rows.append(
+                Row(
+                    kind="budget",
+                    name=f"max_disruption[{label}_share]",
+                    pairs=moved,
+                    coef=weight[a_of_pair[moved]],
+                    lower=-np.inf,
+                    upper=float(share * weight[has_current].sum()),
+                    metric=label,
+                )
+            )
+
+    # Families: each member's pair on t equals the first member's pair on t.
+    links: list[tuple[int, int]] = []
+    for group in problem.families:
+        first = account_pairs[group[0]]
+        for member in group[1:]:
+            links += list(zip(first.tolist(), account_pairs[member].tolist(), strict=True))
+
+    return TerritoryModel(
+        problem=problem,
+        account_pairs=account_pairs,
+        pair_cost=pair_costs(problem),
+        rows=tuple(rows),
+        family_links=tuple(links),
+    )

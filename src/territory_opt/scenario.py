@@ -1,0 +1,311 @@
+"""Scenario file: what to align, what to balance, how to solve, where to write.
+
+A scenario is a YAML file validated by pydantic. Unknown keys are rejected with the
+list of valid ones, and every relative path is resolved against the folder that holds
+the YAML file, so a scenario folder can be moved as a whole. The models are frozen:
+a loaded scenario is never changed, only copied with :meth:`Scenario.with_overrides`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from territory_opt.errors import InputError
+
+ACCOUNT_FIELDS = (
+    "account_id",
+    "lat",
+    "lon",
+    "potential",
+    "workload_hours",
+    "current_territory",
+    "segment",
+    "family_id",
+    "revenue",
+)
+TERRITORY_FIELDS = (
+    "territory_id",
+    "rep_id",
+    "lat",
+    "lon",
+    "fte",
+    "capacity_hours",
+    "segments",
+    "parent",
+)
+
+
+class _Strict(BaseModel):
+    """Frozen model that names the valid keys when it meets an unknown one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            valid = {k for k, f in cls.model_fields.items() if not f.exclude}
+            unknown = sorted(str(k) for k in data if k not in valid)
+            if unknown:
+                raise ValueError(
+                    f"unknown key(s) {', '.join(unknown)}; "
+                    f"valid keys are: {', '.join(sorted(valid))}"
+                )
+        return data
+
+
+def _resolve(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    if base is not None and not value.is_absolute():
+        return (Path(base) / value).resolve()
+    return value
+
+
+class AccountColumns(_Strict):
+    """Which column of the accounts file holds each field.
+
+    Required fields default to a column of the same name. Optional fields
+    (``current_territory``, ``segment``, ``family_id``, ``revenue``) default to a
+    column of the same name when the file has one, and are absent otherwise.
+    """
+
+    account_id: str = "account_id"
+    lat: str = "lat"
+    lon: str = "lon"
+    potential: str = "potential"
+    workload_hours: str = "workload_hours"
+    current_territory: str | None = None
+    segment: str | None = None
+    family_id: str | None = None
+    revenue: str | None = None
+
+
+class TerritoryColumns(_Strict):
+    """Which column of the territories file holds each field.
+
+    ``fte`` defaults to 1.0 when the file has no such column; ``capacity_hours``,
+    ``segments`` (separated by ``;``) and ``parent`` are optional.
+    """
+
+    territory_id: str = "territory_id"
+    rep_id: str | None = None
+    lat: str = "lat"
+    lon: str = "lon"
+    fte: str | None = None
+    capacity_hours: str | None = None
+    segments: str | None = None
+    parent: str | None = None
+
+
+class AccountTable(_Strict):
+    """The accounts table: CSV, Parquet or XLSX, one row per account."""
+
+    path: Path
+    sheet: str | None = None
+    encoding: str = "utf-8"
+    columns: AccountColumns = AccountColumns()
+
+    _resolve_path = field_validator("path")(_resolve)
+
+
+class TerritoryTable(_Strict):
+    """The territories table: one row per territory, one rep each or vacant."""
+
+    path: Path
+    sheet: str | None = None
+    encoding: str = "utf-8"
+    columns: TerritoryColumns = TerritoryColumns()
+
+    _resolve_path = field_validator("path")(_resolve)
+
+
+class BalanceSpec(_Strict):
+    """Balance of one metric: a hard band and a soft deviation penalty.
+
+    ``tolerance`` is the half-width of the band as a share of the FTE-weighted
+    target (0.05 keeps every territory within ±5 % of its target); ``weight``
+    multiplies the mean absolute relative deviation in the objective (default 1.0).
+    """
+
+    tolerance: float = Field(gt=0.0, lt=1.0)
+    weight: float = Field(default=1.0, ge=0.0)
+
+
+class ObjectiveSpec(_Strict):
+    """Weights of the three objective terms (see docs/formulation.md).
+
+    ``travel`` multiplies the workload-weighted mean km from account to home,
+    ``disruption`` the share of accounts (or of ``disruption_basis``) moved from
+    the current alignment, ``balance`` the weighted mean relative deviation.
+    """
+
+    travel: float = Field(default=0.0, ge=0.0)
+    disruption: float = Field(default=0.0, ge=0.0)
+    balance: float = Field(default=1.0, ge=0.0)
+    disruption_basis: Literal["accounts", "potential", "revenue"] = "accounts"
+
+
+class Lock(_Strict):
+    """Keep one account in one territory whatever the optimiser prefers."""
+
+    account: str
+    territory: str
+
+    @field_validator("account", "territory", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            raise ValueError(
+                f"id {value!r} was read as a number; quote it in the YAML "
+                f"(for example '{value}') so that leading zeros are kept"
+            )
+        return value
+
+
+class DisruptionBudget(_Strict):
+    """The most the alignment may change from the current one, as shares."""
+
+    accounts_share: float | None = Field(default=None, ge=0.0, le=1.0)
+    potential_share: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class Candidates(_Strict):
+    """Pruning of account/territory pairs: the k nearest homes, within a radius.
+
+    The current and the locked territory of an account are always kept.
+    """
+
+    nearest: int | None = Field(default=None, ge=1)
+    max_km: float | None = Field(default=None, gt=0.0)
+
+
+class ConstraintSpec(_Strict):
+    """Hard rules every alignment must keep."""
+
+    locks: tuple[Lock, ...] = ()
+    eligibility: bool = True
+    capacity: bool = True
+    max_disruption: DisruptionBudget | None = None
+    keep_families_together: bool = True
+    candidates: Candidates | None = None
+
+
+class SolverSpec(_Strict):
+    """Engine and limits. ``auto`` picks HiGHS."""
+
+    engine: Literal["cpsat", "highs", "cbc", "auto"] = "auto"
+    time_limit_s: float = Field(default=60.0, gt=0.0)
+    seed: int = Field(default=0, ge=0)
+    threads: int = Field(default=1, ge=1)
+    relative_gap: float = Field(default=0.0, ge=0.0, lt=1.0)
+
+
+class OutputSpec(_Strict):
+    """Where results go; the folder is relative to the scenario file."""
+
+    folder: Path | None = None
+    formats: tuple[Literal["csv", "json", "parquet"], ...] = ("csv", "json")
+
+    @field_validator("folder")
+    @classmethod
+    def _resolve_folder(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return None if value is None else _resolve(value, info)
+
+
+class Scenario(_Strict):
+    """A complete scenario: inputs, balance, objective, constraints, solver."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    accounts: AccountTable
+    territories: TerritoryTable
+    balance: dict[str, BalanceSpec] = Field(default_factory=dict)
+    objective: ObjectiveSpec = ObjectiveSpec()
+    constraints: ConstraintSpec = ConstraintSpec()
+    solver: SolverSpec = SolverSpec()
+    output: OutputSpec = OutputSpec()
+    source_path: Path | None = Field(default=None, exclude=True)
+    source_sha256: str | None = Field(default=None, exclude=True)
+
+    def with_overrides(self, **solver_fields: Any) -> Scenario:
+        """Return a copy with some solver fields replaced (``None`` keeps one)."""
+        changes = {k: v for k, v in solver_fields.items() if v is not None}
+        if not changes:
+            return self
+        data = self.solver.model_dump() | changes
+        return self.model_copy(update={"solver": SolverSpec.model_validate(data)})
+
+    def output_folder(self) -> Path:
+        """The result folder: ``output.folder`` or ``results/<name>`` beside the file."""
+        if self.output.folder is not None:
+            return self.output.folder
+        base = self.source_path.parent if self.source_path else Path.cwd()
+        return (base / "results" / self.name).resolve()
+
+
+def _format_validation_error(path: Path, error: ValidationError) -> str:
+    lines = [f"{path}: the scenario is not valid ({error.error_count()} problem(s))"]
+    for item in error.errors():
+        loc = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        msg = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            msg = "this key is required"
+        lines.append(f"  - {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, is not YAML, or breaks the schema; the message
+        names each offending key path.
+    """
+    path = Path(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the scenario file ({exc.strerror})")
+    try:
+        data = yaml.safe_load(raw_bytes.decode("utf-8-sig"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a valid UTF-8 YAML file: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping of keys at the top level")
+    context = {"base_dir": path.resolve().parent}
+    try:
+        scenario = Scenario.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise InputError(_format_validation_error(path, exc)) from None
+    return scenario.model_copy(
+        update={
+            "source_path": path.resolve(),
+            "source_sha256": hashlib.sha256(raw_bytes).hexdigest(),
+        }
+    )
+
+
+def scenario_json_schema() -> str:
+    """The JSON Schema of the scenario file, for editors and validators."""
+    schema = Scenario.model_json_schema()
+    for key in ("source_path", "source_sha256"):
+        schema.get("properties", {}).pop(key, None)
+    return json.dumps(schema, indent=2)

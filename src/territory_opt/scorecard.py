@@ -1,0 +1,128 @@
+"""Scorecard of an alignment: per-territory figures, balance summary, disruption.
+
+Everything here is computed from the problem data and an account → territory
+mapping; it holds for the proposed alignment and for the current one alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from territory_opt import metrics
+from territory_opt.geo import haversine_km
+from territory_opt.problem import Problem
+
+ALWAYS_SCORED = ("potential", "workload_hours", "accounts")
+
+
+def account_distances_km(problem: Problem, territory_of: np.ndarray) -> np.ndarray:
+    """Great-circle km from every account to the home of its territory."""
+    return np.asarray(
+        haversine_km(
+            problem.account_lat,
+            problem.account_lon,
+            problem.territory_lat[territory_of],
+            problem.territory_lon[territory_of],
+        ),
+        dtype=float,
+    )
+
+
+def _scored_metrics(problem: Problem) -> dict[str, np.ndarray]:
+    values = {
+        "potential": problem.potential,
+        "workload_hours": problem.workload_hours,
+        "accounts": np.ones(problem.n_accounts),
+    }
+    if problem.revenue is not None:
+        values["revenue"] = problem.revenue
+    for balance in problem.balances:
+        values.setdefault(balance.metric, balance.values)
+    return values
+
+
+def territory_table(problem: Problem, territory_of: np.ndarray) -> pd.DataFrame:
+    """One row per territory: loads, targets, deviations, travel, capacity use.
+
+    Targets are FTE-weighted (total × fte / Σ fte); ``<metric>_deviation_share``
+    is (load − target) / target. ``travel_km_mean`` is the workload-weighted mean
+    km from account to home; ``travel_km_max`` the farthest account.
+    """
+    k = problem.n_territories
+    share = problem.fte / problem.fte.sum()
+    km = account_distances_km(problem, territory_of)
+    table: dict[str, Any] = {
+        "territory_id": list(problem.territory_ids),
+        "rep_id": list(problem.rep_ids),
+        "parent": list(problem.parent),
+        "fte": problem.fte,
+    }
+    for name, values in _scored_metrics(problem).items():
+        load = np.bincount(territory_of, weights=values, minlength=k)
+        target = values.sum() * share
+        table[name] = load
+        table[f"{name}_target"] = target
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table[f"{name}_deviation_share"] = np.where(
+                target > 0, (load - target) / target, np.nan
+            )
+    work = np.bincount(territory_of, weights=problem.workload_hours, minlength=k)
+    weighted_km = np.bincount(
+        territory_of, weights=problem.workload_hours * km, minlength=k
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["travel_km_mean"] = np.where(work > 0, weighted_km / work, 0.0)
+    farthest = np.zeros(k)
+    np.maximum.at(farthest, territory_of, km)
+    table["travel_km_max"] = farthest
+    table["capacity_hours"] = problem.capacity_hours
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["capacity_used_share"] = work / problem.capacity_hours
+    return pd.DataFrame(table)
+
+
+def scorecard(problem: Problem, territory_of: np.ndarray) -> dict[str, Any]:
+    """Balance summary per metric, travel and disruption of one alignment."""
+    table = territory_table(problem, territory_of)
+    balance = {}
+    for name in _scored_metrics(problem):
+        balance[name] = metrics.balance_summary(
+            table[name].to_numpy(), table[f"{name}_target"].to_numpy()
+        )
+    km = account_distances_km(problem, territory_of)
+    workload_total = problem.workload_hours.sum()
+    travel = {
+        "workload_weighted_km_mean": float(problem.workload_hours @ km / workload_total)
+        if workload_total > 0
+        else 0.0,
+        "km_max": float(km.max()),
+        "workload_km_total": float(problem.workload_hours @ km),
+    }
+    return {
+        "balance": balance,
+        "travel": travel,
+        "disruption": disruption(problem, territory_of),
+    }
+
+
+def disruption(problem: Problem, territory_of: np.ndarray) -> dict[str, float]:
+    """Share of accounts, potential and revenue moved from the current alignment."""
+    previous = [
+        problem.territory_ids[c] if c >= 0 else None for c in problem.current.tolist()
+    ]
+    proposed = [problem.territory_ids[t] for t in territory_of.tolist()]
+    weights = {"potential": problem.potential}
+    if problem.revenue is not None:
+        weights["revenue"] = problem.revenue
+    shares = metrics.disruption_shares(previous, proposed, weights)
+    return {k: float(v) for k, v in shares.items()}
+
+
+def current_alignment(problem: Problem) -> np.ndarray | None:
+    """The current alignment as territory indices, or None if any account lacks one."""
+    if (problem.current < 0).any():
+        return None
+    return problem.current.copy()

@@ -1,0 +1,156 @@
+"""Solve a problem: pre-solve checks, model, engine, independent check, result."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from territory_opt.checker import check_alignment, objective_value
+from territory_opt.engines import resolve_engine, run_engine
+from territory_opt.model import TerritoryModel, build_model
+from territory_opt.presolve import check_presolve
+from territory_opt.problem import Problem, build_problem
+from territory_opt.result import (
+    OPTIMALITY_GAP,
+    EngineOutcome,
+    SolveResult,
+    Status,
+    relative_gap,
+)
+from territory_opt.scenario import Scenario, SolverSpec
+from territory_opt.tables import load_accounts, load_territories
+
+logger = logging.getLogger(__name__)
+
+
+def load_problem(scenario: Scenario) -> Problem:
+    """Read the scenario's tables and build the validated problem."""
+    accounts = load_accounts(scenario.accounts, scenario.balance.keys())
+    territories = load_territories(scenario.territories)
+    return build_problem(scenario, accounts, territories)
+
+
+def _decode(model: TerritoryModel, values: np.ndarray) -> np.ndarray:
+    """Territory index per account from 0/1 pair values (-1: not exactly one)."""
+    problem = model.problem
+    chosen = values > 0.5
+    territory_of = np.full(problem.n_accounts, -1, dtype=np.int64)
+    counts = np.bincount(problem.pair_account[chosen], minlength=problem.n_accounts)
+    single = counts == 1
+    territory_of[problem.pair_account[chosen]] = problem.pair_territory[chosen]
+    territory_of[~single] = -1
+    return territory_of
+
+
+def _engine_failure(spec: SolverSpec, exc: Exception, started: float) -> EngineOutcome:
+    logger.exception("engine %s failed", spec.engine)
+    return EngineOutcome(
+        status=Status.ERROR,
+        engine=resolve_engine(spec.engine),
+        solver_version="",
+        runtime_s=time.perf_counter() - started,
+        message=f"{type(exc).__name__}: {exc}",
+        solver_status="exception",
+    )
+
+
+def solve_problem(problem: Problem, spec: SolverSpec) -> SolveResult:
+    """Run pre-solve checks, build and solve the model, verify the answer.
+
+    Raises
+    ------
+    InfeasibleSpecificationError
+        When a pre-solve check proves the scenario infeasible; no engine runs.
+    """
+    check_presolve(problem)
+    model = build_model(problem)
+    started = time.perf_counter()
+    try:
+        outcome = run_engine(model, spec)
+    except Exception as exc:  # any engine fault becomes an error status
+        outcome = _engine_failure(spec, exc, started)
+    return interpret(model, spec, outcome)
+
+
+def interpret(model: TerritoryModel, spec: SolverSpec, outcome: EngineOutcome) -> SolveResult:
+    """Turn an engine outcome into a verified :class:`SolveResult`.
+
+    The alignment is decoded and re-verified by the checker; the objective is
+    recomputed from it. ``optimal`` needs both the engine's proof and a measured
+    gap of at most 1e-4; a broken alignment makes the status ``invalid``.
+    """
+    problem = model.problem
+    status = outcome.status
+    objective = bound = gap = None
+    assignment = None
+    violations: list[str] = []
+    message = outcome.message
+    if outcome.pair_values is not None and status in (Status.OPTIMAL, Status.FEASIBLE):
+        territory_of = _decode(model, outcome.pair_values)
+        violations = check_alignment(problem, territory_of)
+        if (territory_of >= 0).all():
+            assignment = tuple(problem.territory_ids[t] for t in territory_of)
+            objective = objective_value(problem, territory_of)
+        bound = outcome.best_bound
+        if bound is not None and objective is not None:
+            bound = min(bound, objective)
+        gap = relative_gap(objective, bound)
+        if violations:
+            message = (
+                f"the {outcome.engine} alignment breaks {len(violations)} "
+                f"constraint(s); it is not used"
+            )
+            status = Status.INVALID
+        elif status is Status.OPTIMAL and (gap is None or gap > OPTIMALITY_GAP):
+            status = Status.FEASIBLE
+            message = f"stopped with a relative gap of {gap}" if gap else message
+        elif status is Status.FEASIBLE and gap is not None and gap <= OPTIMALITY_GAP:
+            message = message or "time limit reached; the gap is within 1e-4"
+    elif status is Status.INFEASIBLE:
+        message = message or (
+            f"{outcome.engine} proved that no alignment meets every band, capacity, "
+            f"budget and family rule together"
+        )
+    elif status is Status.NO_SOLUTION:
+        message = message or (
+            f"no alignment found within the time limit of {spec.time_limit_s:g} s; "
+            f"raise solver.time_limit_s or relax the bands"
+        )
+    return SolveResult(
+        status=status,
+        engine=outcome.engine,
+        solver_version=outcome.solver_version,
+        seed=spec.seed,
+        threads=spec.threads,
+        time_limit_s=spec.time_limit_s,
+        runtime_s=outcome.runtime_s,
+        objective=objective,
+        solver_objective=outcome.objective,
+        best_bound=bound,
+        relative_gap=gap,
+        account_ids=problem.account_ids,
+        assignment=assignment,
+        solver_status=outcome.solver_status,
+        message=message,
+        violations=tuple(violations),
+        details=outcome.details,
+    )
+
+
+@dataclass(frozen=True)
+class Run:
+    """A scenario, its problem and the verified result of solving it."""
+
+    scenario: Scenario
+    problem: Problem
+    result: SolveResult
+
+
+def solve_scenario(scenario: Scenario) -> Run:
+    """Load, check and solve a scenario with its own solver settings."""
+    problem = load_problem(scenario)
+    result = solve_problem(problem, scenario.solver)
+    return Run(scenario=scenario, problem=problem, result=result)

@@ -1,0 +1,369 @@
+"""Reading the account and territory tables, with errors that name file, line, column.
+
+Every cell is first read as text, so that ids keep their leading zeros (ZIP ``02142``
+stays ``02142``) and never turn into floats (``1004`` never becomes ``1004.0``).
+Numeric fields are then parsed column by column; every bad cell is reported with the
+line (CSV, XLSX: the spreadsheet line, the header being line 1) or row (Parquet:
+1-based data row) where it stands, and what to write instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from territory_opt.errors import InputError
+from territory_opt.scenario import AccountTable, TerritoryTable
+
+logger = logging.getLogger(__name__)
+
+MAX_LISTED_PROBLEMS = 20
+SEGMENT_SEPARATOR = ";"
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """A table read with every cell as text; blank cells are empty strings."""
+
+    path: Path
+    frame: pd.DataFrame
+    row_word: str
+    first_row_number: int
+
+    def where(self, position: int) -> str:
+        """Human position of the data row at 0-based ``position``."""
+        return f"{self.row_word} {position + self.first_row_number}"
+
+
+class _Problems:
+    """Collects bad cells of one file and raises them together."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.items: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.items.append(message)
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        shown = self.items[:MAX_LISTED_PROBLEMS]
+        lines = [f"{self.path}: {len(self.items)} problem(s) in the table"]
+        lines += [f"  - {item}" for item in shown]
+        if len(self.items) > len(shown):
+            lines.append(f"  ... and {len(self.items) - len(shown)} more")
+        raise InputError("\n".join(lines))
+
+
+def _cell_to_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_text_table(path: Path, sheet: str | None = None, encoding: str = "utf-8") -> TextTable:
+    """Read a CSV, Parquet or XLSX file with every cell as text.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, of an unknown kind, not decodable with
+        ``encoding``, or empty.
+    """
+    if not path.exists():
+        raise InputError(f"{path}: file not found; check the path in the scenario")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        codec = "utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding
+        try:
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_filter=False, encoding=codec
+            )
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path}: byte {exc.start} cannot be decoded as {encoding} "
+                f"({exc.reason}); save the file as UTF-8, or set 'encoding' "
+                f"(for example cp1252 or latin-1) next to its path in the scenario"
+            ) from None
+        except pd.errors.EmptyDataError:
+            raise InputError(f"{path}: the file is empty; it needs a header row") from None
+        except pd.errors.ParserError as exc:
+            raise InputError(f"{path}: not a readable CSV file: {exc}") from None
+        row_word, first = "line", 2
+    elif suffix in (".parquet", ".pq"):
+        frame = pd.read_parquet(path)
+        row_word, first = "row", 1
+    elif suffix in (".xlsx", ".xlsm"):
+        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
+        row_word, first = "line", 2
+    else:
+        raise InputError(
+            f"{path}: unknown table format '{suffix}'; use .csv, .parquet or .xlsx"
+        )
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    frame = frame.apply(lambda col: col.map(_cell_to_text)).astype(object)
+    return TextTable(path=path, frame=frame, row_word=row_word, first_row_number=first)
+
+
+def _require_columns(table: TextTable, wanted: dict[str, str]) -> None:
+    missing = [(field, col) for field, col in wanted.items() if col not in table.frame]
+    if missing:
+        listed = ", ".join(f"'{col}' (for {field})" for field, col in missing)
+        available = ", ".join(f"'{c}'" for c in table.frame.columns)
+        raise InputError(
+            f"{table.path}: missing column(s) {listed}; the file has {available}. "
+            f"Rename the column or map it under 'columns' in the scenario"
+        )
+
+
+def _ids(table: TextTable, column: str, field: str, problems: _Problems) -> list[str]:
+    values = [str(v) for v in table.frame[column]]
+    positions: dict[str, list[int]] = {}
+    for i, value in enumerate(values):
+        if value == "":
+            problems.add(
+                f"{table.where(i)}, column '{column}' ({field}): empty id; "
+                f"every row needs one"
+            )
+        else:
+            positions.setdefault(value, []).append(i)
+    for value, where in positions.items():
+        if len(where) > 1:
+            lines = ", ".join(table.where(i) for i in where[:5])
+            problems.add(
+                f"column '{column}' ({field}): id '{value}' appears {len(where)} "
+                f"times ({lines}); ids must be unique"
+            )
+    return values
+
+
+def _numbers(
+    table: TextTable,
+    column: str,
+    field: str,
+    problems: _Problems,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    strictly_positive: bool = False,
+    allow_blank: bool = False,
+) -> np.ndarray:
+    texts = table.frame[column]
+    parsed = pd.to_numeric(texts.where(texts != "", None), errors="coerce")
+    result = parsed.to_numpy(dtype=float)
+    for i, (text, value) in enumerate(zip(texts, result, strict=True)):
+        place = f"{table.where(i)}, column '{column}' ({field})"
+        if text == "" and allow_blank:
+            continue
+        if text == "" or (math.isnan(value) and text.lower() in ("nan", "na", "null")):
+            problems.add(f"{place}: value is missing; write a number")
+        elif math.isnan(value):
+            problems.add(f"{place}: '{text}' is not a number")
+        elif math.isinf(value):
+            problems.add(f"{place}: '{text}' is not a finite number")
+        elif strictly_positive and value <= 0:
+            problems.add(f"{place}: {text} must be greater than 0")
+        elif minimum is not None and value < minimum:
+            problems.add(f"{place}: {text} is below the allowed minimum {minimum:g}")
+        elif maximum is not None and value > maximum:
+            problems.add(f"{place}: {text} is above the allowed maximum {maximum:g}")
+    return result
+
+
+def _optional_column(table: TextTable, mapped: str | None, canonical: str) -> str | None:
+    if mapped is not None:
+        return mapped
+    return canonical if canonical in table.frame else None
+
+
+def _coordinates(table: TextTable, lat: str, lon: str, problems: _Problems) -> tuple[np.ndarray, np.ndarray]:
+    lat_values = _numbers(table, lat, "lat", problems, minimum=-90.0, maximum=90.0)
+    lon_values = _numbers(table, lon, "lon", problems, minimum=-180.0, maximum=180.0)
+    return lat_values, lon_values
+
+
+@dataclass(frozen=True)
+class AccountData:
+    """Validated accounts, in file order. ``metrics`` holds every numeric column
+    that the scenario balances on, by its name in the scenario."""
+
+    path: Path
+    account_id: tuple[str, ...]
+    lat: np.ndarray
+    lon: np.ndarray
+    potential: np.ndarray
+    workload_hours: np.ndarray
+    revenue: np.ndarray | None
+    current_territory: tuple[str, ...] | None
+    segment: tuple[str, ...] | None
+    family_id: tuple[str, ...] | None
+    metrics: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class TerritoryData:
+    """Validated territories, in file order; a vacant territory has rep_id ``""``."""
+
+    path: Path
+    territory_id: tuple[str, ...]
+    rep_id: tuple[str, ...]
+    lat: np.ndarray
+    lon: np.ndarray
+    fte: np.ndarray
+    capacity_hours: np.ndarray
+    segments: tuple[frozenset[str] | None, ...]
+    parent: tuple[str, ...]
+
+
+BUILT_IN_METRICS = ("potential", "workload_hours", "accounts", "revenue")
+
+
+def load_accounts(spec: AccountTable, balance_metrics: Iterable[str] = ()) -> AccountData:
+    """Read and validate the accounts table.
+
+    ``balance_metrics`` names the metrics the scenario balances; besides the
+    built-in ones (potential, workload_hours, accounts, revenue) each must be a
+    numeric column of the file.
+    """
+    table = read_text_table(spec.path, spec.sheet, spec.encoding)
+    cols = spec.columns
+    required = {
+        "account_id": cols.account_id,
+        "lat": cols.lat,
+        "lon": cols.lon,
+        "potential": cols.potential,
+        "workload_hours": cols.workload_hours,
+    }
+    optional = {
+        name: _optional_column(table, getattr(cols, name), name)
+        for name in ("current_territory", "segment", "family_id", "revenue")
+    }
+    extra_metrics = [m for m in balance_metrics if m not in BUILT_IN_METRICS]
+    wanted = dict(required)
+    wanted |= {k: v for k, v in optional.items() if v is not None}
+    wanted |= {f"balance metric {m}": m for m in extra_metrics}
+    _require_columns(table, wanted)
+    if "revenue" in balance_metrics and optional["revenue"] is None:
+        raise InputError(
+            f"{table.path}: the scenario balances 'revenue' but the file has no "
+            f"revenue column; map one under accounts.columns.revenue"
+        )
+
+    problems = _Problems(table.path)
+    ids = _ids(table, cols.account_id, "account_id", problems)
+    lat, lon = _coordinates(table, cols.lat, cols.lon, problems)
+    potential = _numbers(table, cols.potential, "potential", problems, minimum=0.0)
+    workload = _numbers(table, cols.workload_hours, "workload_hours", problems, minimum=0.0)
+    revenue = None
+    if optional["revenue"] is not None:
+        revenue = _numbers(table, optional["revenue"], "revenue", problems, minimum=0.0)
+    metrics = {
+        m: _numbers(table, m, f"balance metric {m}", problems, minimum=0.0)
+        for m in extra_metrics
+    }
+    problems.raise_if_any()
+
+    def texts(name: str) -> tuple[str, ...] | None:
+        column = optional[name]
+        return None if column is None else tuple(str(v) for v in table.frame[column])
+
+    metrics |= {"potential": potential, "workload_hours": workload}
+    metrics["accounts"] = np.ones(len(ids))
+    if revenue is not None:
+        metrics["revenue"] = revenue
+    logger.info("read %d accounts from %s", len(ids), table.path)
+    return AccountData(
+        path=table.path,
+        account_id=tuple(ids),
+        lat=lat,
+        lon=lon,
+        potential=potential,
+        workload_hours=workload,
+        revenue=revenue,
+        current_territory=texts("current_territory"),
+        segment=texts("segment"),
+        family_id=texts("family_id"),
+        metrics=metrics,
+    )
+
+
+def load_territories(spec: TerritoryTable) -> TerritoryData:
+    """Read and validate the territories table."""
+    table = read_text_table(spec.path, spec.sheet, spec.encoding)
+    cols = spec.columns
+    optional = {
+        name: _optional_column(table, getattr(cols, name), name)
+        for name in ("rep_id", "fte", "capacity_hours", "segments", "parent")
+    }
+    wanted = {"territory_id": cols.territory_id, "lat": cols.lat, "lon": cols.lon}
+    wanted |= {k: v for k, v in optional.items() if v is not None}
+    _require_columns(table, wanted)
+
+    problems = _Problems(table.path)
+    ids = _ids(table, cols.territory_id, "territory_id", problems)
+    lat, lon = _coordinates(table, cols.lat, cols.lon, problems)
+    n = len(ids)
+    fte = np.ones(n)
+    if optional["fte"] is not None:
+        fte = _numbers(table, optional["fte"], "fte", problems, strictly_positive=True)
+    capacity = np.full(n, np.inf)
+    if optional["capacity_hours"] is not None:
+        capacity = _numbers(
+            table,
+            optional["capacity_hours"],
+            "capacity_hours",
+            problems,
+            strictly_positive=True,
+            allow_blank=True,
+        )
+        capacity = np.where(np.isnan(capacity), np.inf, capacity)
+    reps = ("",) * n
+    if optional["rep_id"] is not None:
+        reps = tuple(str(v) for v in table.frame[optional["rep_id"]])
+        seen: dict[str, int] = {}
+        for i, rep in enumerate(reps):
+            if rep and rep in seen:
+                problems.add(
+                    f"{table.where(i)}, column '{optional['rep_id']}' (rep_id): rep "
+                    f"'{rep}' already covers territory '{ids[seen[rep]]}'; one rep "
+                    f"per territory (leave rep_id blank for a vacant territory)"
+                )
+            seen.setdefault(rep, i)
+    segments: tuple[frozenset[str] | None, ...] = (None,) * n
+    if optional["segments"] is not None:
+        segments = tuple(
+            frozenset(s.strip() for s in str(v).split(SEGMENT_SEPARATOR) if s.strip())
+            or None
+            for v in table.frame[optional["segments"]]
+        )
+    parent = ("",) * n
+    if optional["parent"] is not None:
+        parent = tuple(str(v) for v in table.frame[optional["parent"]])
+    problems.raise_if_any()
+    if n == 0:
+        raise InputError(f"{table.path}: no territories; add at least one row")
+    logger.info("read %d territories from %s", n, table.path)
+    return TerritoryData(
+        path=table.path,
+        territory_id=tuple(ids),
+        rep_id=reps,
+        lat=lat,
+        lon=lon,
+        fte=fte,
+        capacity_hours=capacity,
+        segments=segments,
+        parent=parent,
+    )

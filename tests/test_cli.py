@@ -1,0 +1,128 @@
+"""Command line: exit codes scripts can rely on, result folders, messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import write_scenario
+from test_presolve import _big_account
+from typer.testing import CliRunner
+
+from territory_opt.cli import app
+
+runner = CliRunner()
+
+
+def _small(folder: Path) -> Path:
+    accounts = [
+        {"account_id": f"0{i}", "lat": 40.0, "lon": -75.0 + i, "potential": i + 1,
+         "workload_hours": 1, "current_territory": "T1" if i < 3 else "T2"}
+        for i in range(6)
+    ]
+    territories = [
+        {"territory_id": "T1", "rep_id": "R1", "lat": 40.0, "lon": -75.0},
+        {"territory_id": "T2", "rep_id": "", "lat": 40.0, "lon": -70.0},
+    ]
+    return write_scenario(
+        folder, accounts, territories,
+        balance={"potential": {"tolerance": 0.1}},
+        objective={"travel": 0.01, "disruption": 1.0},
+        output={"folder": "out"},
+    )
+
+
+def test_solve_writes_the_result_folder(tmp_path: Path) -> None:
+    """Exit 0; alignment.csv keeps '0'-prefixed ids; metrics.json has the report."""
+    result = runner.invoke(app, ["solve", str(_small(tmp_path)), "--engine", "cpsat"])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "out"
+    alignment = pd.read_csv(folder / "alignment.csv", dtype=str)
+    assert list(alignment.columns) == [
+        "account_id", "territory_id", "rep_id", "previous_territory", "moved",
+        "distance_km",
+    ]
+    assert list(alignment["account_id"]) == ["00", "01", "02", "03", "04", "05"]
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["solve"]["status"] == "optimal"
+    assert metrics["solve"]["engine"] == "cpsat"
+    assert len(metrics["scenario"]["sha256"]) == 64
+    assert set(metrics["scorecard"]) == {"balance", "travel", "disruption"}
+    assert {p.name for p in tmp_path.iterdir() if p.name.startswith(".")} == set()
+
+
+def test_existing_folder_is_not_overwritten(tmp_path: Path) -> None:
+    """A second run stops with exit 2 unless --force is given."""
+    path = str(_small(tmp_path))
+    assert runner.invoke(app, ["solve", path]).exit_code == 0
+    second = runner.invoke(app, ["solve", path])
+    assert second.exit_code == 2
+    assert "the result folder exists already; pass --force" in second.output
+    assert runner.invoke(app, ["solve", path, "--force"]).exit_code == 0
+
+
+def test_presolve_conflict_exits_3_without_solver(tmp_path: Path) -> None:
+    """The 30% account: exit 3, the account and numbers named, nothing written."""
+    result = runner.invoke(app, ["solve", str(_big_account(tmp_path))])
+    assert result.exit_code == 3
+    assert "account 'A00' alone holds 30.0% of all potential (300 of 1,000)" in " ".join(
+        result.output.split()
+    )
+    assert not (tmp_path / "results").exists()
+
+
+def test_solver_infeasible_exits_3(tmp_path: Path) -> None:
+    """Potentials 5, 5, 5 cannot fit two ±10% bands: exit 3, no folder."""
+    accounts = [
+        {"account_id": f"A{i}", "lat": 0, "lon": 0, "potential": 5, "workload_hours": 1}
+        for i in range(3)
+    ]
+    territories = [{"territory_id": t, "lat": 0, "lon": 0} for t in ("T1", "T2")]
+    path = write_scenario(
+        tmp_path, accounts, territories, balance={"potential": {"tolerance": 0.1}}
+    )
+    result = runner.invoke(app, ["solve", str(path)])
+    assert result.exit_code == 3
+    assert not (tmp_path / "results").exists()
+
+
+def test_bad_input_exits_2(tmp_path: Path) -> None:
+    """A bad cell gives exit 2 and names the line."""
+    path = _small(tmp_path)
+    table = pd.read_csv(tmp_path / "accounts.csv", dtype=str)
+    table.loc[2, "lat"] = "north"
+    table.to_csv(tmp_path / "accounts.csv", index=False)
+    result = runner.invoke(app, ["solve", str(path)])
+    assert result.exit_code == 2
+    assert "line 4, column 'lat' (lat): 'north' is not a number" in result.output
+
+
+def test_unknown_engine_option_exits_2(tmp_path: Path) -> None:
+    """--engine gurobi is refused with the engines that exist."""
+    result = runner.invoke(app, ["solve", str(_small(tmp_path)), "--engine", "gurobi"])
+    assert result.exit_code == 2
+    assert "use cpsat, highs, cbc or auto" in result.output
+
+
+def test_validate_reports_sizes(tmp_path: Path) -> None:
+    """validate checks tables and pre-solve rules without solving."""
+    result = runner.invoke(app, ["validate", str(_small(tmp_path))])
+    assert result.exit_code == 0
+    assert "valid: 6 accounts, 2 territories, 12 allowed pairs" in result.output
+
+
+def test_schema_prints_json() -> None:
+    """schema prints the JSON Schema."""
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    assert json.loads(result.output)["title"] == "Scenario"
+
+
+@pytest.mark.parametrize("missing", ["nowhere.yaml"])
+def test_missing_scenario_file(tmp_path: Path, missing: str) -> None:
+    """A missing scenario file is exit 2 with the path."""
+    result = runner.invoke(app, ["solve", str(tmp_path / missing)])
+    assert result.exit_code == 2
+    assert "cannot read the scenario file" in result.output

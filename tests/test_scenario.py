@@ -1,0 +1,88 @@
+"""Scenario YAML: strict keys, resolved paths, JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from territory_opt.errors import InputError
+from territory_opt.scenario import load_scenario, scenario_json_schema
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_unknown_key_lists_valid_keys(tmp_path: Path) -> None:
+    """A misspelt key is named with every valid key of its section."""
+    path = _write(
+        tmp_path,
+        "name: x\naccounts: {path: a.csv}\nterritories: {path: t.csv}\n"
+        "solver: {engin: cpsat}\n",
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert (
+        "solver: unknown key(s) engin; valid keys are: engine, relative_gap, seed, "
+        "threads, time_limit_s" in str(caught.value)
+    )
+
+
+def test_missing_required_section(tmp_path: Path) -> None:
+    """A scenario without territories names the missing key."""
+    path = _write(tmp_path, "name: x\naccounts: {path: a.csv}\n")
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert "territories: this key is required" in str(caught.value)
+
+
+def test_tolerance_out_of_range(tmp_path: Path) -> None:
+    """A tolerance of 5 (meant as 5%) is refused with its key path."""
+    path = _write(
+        tmp_path,
+        "name: x\naccounts: {path: a.csv}\nterritories: {path: t.csv}\n"
+        "balance: {potential: {tolerance: 5}}\n",
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert "balance.potential.tolerance: Input should be less than 1" in str(caught.value)
+
+
+def test_paths_resolve_against_the_yaml_folder(tmp_path: Path) -> None:
+    """Relative table paths and the output folder are relative to the YAML file."""
+    sub = tmp_path / "deep"
+    sub.mkdir()
+    path = sub / "s.yaml"
+    path.write_text(
+        "name: x\naccounts: {path: data/a.csv}\nterritories: {path: t.csv}\n"
+        "output: {folder: out}\n"
+    )
+    scenario = load_scenario(path)
+    assert scenario.accounts.path == (sub / "data" / "a.csv").resolve()
+    assert scenario.output_folder() == (sub / "out").resolve()
+
+
+def test_numeric_lock_ids_must_be_quoted(tmp_path: Path) -> None:
+    """A lock written as a bare number would lose leading zeros: it is refused."""
+    path = _write(
+        tmp_path,
+        "name: x\naccounts: {path: a.csv}\nterritories: {path: t.csv}\n"
+        "constraints: {locks: [{account: 2142, territory: T1}]}\n",
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert "id 2142 was read as a number; quote it in the YAML" in str(caught.value)
+
+
+def test_json_schema_describes_every_section() -> None:
+    """The exported schema is JSON and lists the top-level sections."""
+    schema = json.loads(scenario_json_schema())
+    assert set(schema["properties"]) == {
+        "name", "description", "accounts", "territories", "balance", "objective",
+        "constraints", "solver", "output",
+    }
+    assert schema["$defs"]["SolverSpec"]["additionalProperties"] is False

@@ -1,0 +1,211 @@
+"""Reading tables: ids stay text, and every bad cell is named by file, line, column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import write_scenario
+
+from territory_opt.errors import InputError
+from territory_opt.scenario import load_scenario
+from territory_opt.solve import load_problem
+
+TERRITORIES = [
+    {"territory_id": "T1", "rep_id": "R1", "lat": 40.0, "lon": -75.0},
+    {"territory_id": "T2", "rep_id": "R2", "lat": 41.0, "lon": -74.0},
+]
+
+
+def _accounts(**changes: object) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = [
+        {"account_id": "02142", "lat": 40.1, "lon": -75.1, "potential": 10,
+         "workload_hours": 5, "current_territory": "T1"},
+        {"account_id": "1004", "lat": 40.9, "lon": -74.1, "potential": 12,
+         "workload_hours": 6, "current_territory": "T2"},
+        {"account_id": "00501", "lat": 40.5, "lon": -74.5, "potential": 8,
+         "workload_hours": 4, "current_territory": "T1"},
+    ]
+    for key, value in changes.items():
+        column, row = key.rsplit("_", 1)
+        rows[int(row)][column] = value
+    return rows
+
+
+def _load(path: Path):
+    return load_problem(load_scenario(path))
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(InputError) as caught:
+        _load(path)
+    return str(caught.value)
+
+
+def test_ids_keep_leading_zeros(tmp_path: Path) -> None:
+    """ZIP-like ids such as 02142 and 00501 stay text, sorted as text."""
+    problem = _load(write_scenario(tmp_path, _accounts(), TERRITORIES))
+    assert problem.account_ids == ("00501", "02142", "1004")
+
+
+def test_blank_id_names_the_line(tmp_path: Path) -> None:
+    """An empty id is reported with its CSV line (header is line 1)."""
+    message = _error(write_scenario(tmp_path, _accounts(account_id_1=""), TERRITORIES))
+    assert "line 3, column 'account_id' (account_id): empty id; every row needs one" in message
+
+
+def test_duplicate_ids_are_listed_with_lines(tmp_path: Path) -> None:
+    """A repeated id is reported with each line where it appears."""
+    path = write_scenario(tmp_path, _accounts(account_id_2="02142"), TERRITORIES)
+    message = _error(path)
+    assert (
+        "column 'account_id' (account_id): id '02142' appears 2 times (line 2, line 4); "
+        "ids must be unique" in message
+    )
+
+
+def test_nan_potential_is_rejected(tmp_path: Path) -> None:
+    """A NaN potential names the line and the column as written in the file."""
+    message = _error(write_scenario(tmp_path, _accounts(potential_0="NaN"), TERRITORIES))
+    assert "line 2, column 'potential' (potential): value is missing; write a number" in message
+
+
+def test_negative_workload_is_rejected(tmp_path: Path) -> None:
+    """A negative workload is reported with the value and the allowed minimum."""
+    path = write_scenario(tmp_path, _accounts(workload_hours_1=-3), TERRITORIES)
+    message = _error(path)
+    assert (
+        "line 3, column 'workload_hours' (workload_hours): -3 is below the allowed "
+        "minimum 0" in message
+    )
+
+
+def test_text_in_a_number_column(tmp_path: Path) -> None:
+    """Text where a number belongs is quoted back."""
+    path = write_scenario(tmp_path, _accounts(potential_2="12k"), TERRITORIES)
+    assert "line 4, column 'potential' (potential): '12k' is not a number" in _error(path)
+
+
+def test_latitude_out_of_range(tmp_path: Path) -> None:
+    """Latitude 95 is outside [-90, 90]."""
+    message = _error(write_scenario(tmp_path, _accounts(lat_1=95), TERRITORIES))
+    assert "line 3, column 'lat' (lat): 95.0 is above the allowed maximum 90" in message
+
+
+def test_every_bad_cell_is_reported_at_once(tmp_path: Path) -> None:
+    """Two bad cells give one error that counts and lists both."""
+    path = write_scenario(tmp_path, _accounts(lat_0=-91, potential_1=-1), TERRITORIES)
+    message = _error(path)
+    assert "2 problem(s) in the table" in message
+
+
+def test_current_alignment_names_unknown_territory(tmp_path: Path) -> None:
+    """A current territory missing from the territories table is named."""
+    path = write_scenario(tmp_path, _accounts(current_territory_1="T9"), TERRITORIES)
+    assert "the current alignment names territory id(s) 'T9'" in _error(path)
+
+
+def test_lock_names_unknown_territory(tmp_path: Path) -> None:
+    """A lock to an unknown territory names the account, the territory, valid ids."""
+    path = write_scenario(
+        tmp_path, _accounts(), TERRITORIES,
+        constraints={"locks": [{"account": "1004", "territory": "T7"}]},
+    )
+    assert (
+        "constraints.locks: account '1004' is locked to territory 'T7', which is not in"
+        in _error(path)
+    )
+
+
+def test_lock_names_unknown_account(tmp_path: Path) -> None:
+    """A lock on an unknown account hints that ids are text."""
+    path = write_scenario(
+        tmp_path, _accounts(), TERRITORIES,
+        constraints={"locks": [{"account": "2142", "territory": "T1"}]},
+    )
+    assert "account '2142' is not in" in _error(path)
+    assert "'02142' is not '2142'" in _error(path)
+
+
+def test_missing_column_lists_what_the_file_has(tmp_path: Path) -> None:
+    """A missing mapped column is named with the file's columns."""
+    path = write_scenario(
+        tmp_path, _accounts(), TERRITORIES,
+        accounts={"path": "accounts.csv", "columns": {"potential": "pot"}},
+    )
+    message = _error(path)
+    assert "missing column(s) 'pot' (for potential); the file has 'account_id'" in message
+
+
+def test_duplicate_rep_across_territories(tmp_path: Path) -> None:
+    """One rep on two territories is an error naming both."""
+    territories = [dict(TERRITORIES[0]), dict(TERRITORIES[1], rep_id="R1")]
+    path = write_scenario(tmp_path, _accounts(), territories)
+    assert "rep 'R1' already covers territory 'T1'" in _error(path)
+
+
+def test_zero_fte_is_rejected(tmp_path: Path) -> None:
+    """An FTE of 0 must be greater than 0."""
+    territories = [dict(TERRITORIES[0], fte=0), dict(TERRITORIES[1], fte=1)]
+    path = write_scenario(tmp_path, _accounts(), territories)
+    assert "column 'fte' (fte): 0 must be greater than 0" in _error(path)
+
+
+def test_byte_order_mark_is_ignored(tmp_path: Path) -> None:
+    """A UTF-8 BOM before the header does not rename the first column."""
+    path = write_scenario(tmp_path, _accounts(), TERRITORIES)
+    raw = (tmp_path / "accounts.csv").read_bytes()
+    (tmp_path / "accounts.csv").write_bytes(b"\xef\xbb\xbf" + raw)
+    assert _load(path).account_ids == ("00501", "02142", "1004")
+
+
+def test_non_utf8_file_names_byte_and_fix(tmp_path: Path) -> None:
+    """A cp1252 byte is reported with its offset and the 'encoding' fix."""
+    path = write_scenario(tmp_path, _accounts(), TERRITORIES)
+    text = (tmp_path / "territories.csv").read_text().replace("R1", "Ren\xe9")
+    (tmp_path / "territories.csv").write_bytes(text.encode("cp1252"))
+    message = _error(path)
+    assert "cannot be decoded as utf-8" in message
+    assert "set 'encoding'" in message
+
+
+def test_declared_encoding_reads_the_file(tmp_path: Path) -> None:
+    """With encoding: cp1252 the same file reads, and the rep name is intact."""
+    path = write_scenario(
+        tmp_path, _accounts(), TERRITORIES,
+        territories={"path": "territories.csv", "encoding": "cp1252"},
+    )
+    text = (tmp_path / "territories.csv").read_text().replace("R1", "Ren\xe9")
+    (tmp_path / "territories.csv").write_bytes(text.encode("cp1252"))
+    assert _load(path).rep_ids == ("Ren\xe9", "R2")
+
+
+def test_integer_ids_from_excel_and_parquet_never_get_dot_zero(tmp_path: Path) -> None:
+    """Numeric ids stored as numbers come back as '1004', never '1004.0'."""
+    frame = pd.DataFrame(_accounts())
+    frame["account_id"] = [2142.0, 1004.0, 501.0]
+    frame.to_parquet(tmp_path / "accounts.parquet", index=False)
+    frame.to_excel(tmp_path / "accounts.xlsx", index=False)
+    for name in ("accounts.parquet", "accounts.xlsx"):
+        path = write_scenario(
+            tmp_path, _accounts(), TERRITORIES, accounts={"path": name}
+        )
+        assert _load(path).account_ids == ("1004", "2142", "501")
+
+
+def test_unknown_table_format(tmp_path: Path) -> None:
+    """A .json table is refused with the formats that work."""
+    (tmp_path / "accounts.json").write_text("[]")
+    path = write_scenario(
+        tmp_path, _accounts(), TERRITORIES, accounts={"path": "accounts.json"}
+    )
+    assert "unknown table format '.json'; use .csv, .parquet or .xlsx" in _error(path)
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    """A path that does not exist is named."""
+    path = write_scenario(
+        tmp_path, _accounts(), TERRITORIES, accounts={"path": "nowhere.csv"}
+    )
+    assert "nowhere.csv: file not found; check the path in the scenario" in _error(path)
