@@ -12,7 +12,9 @@ import yaml
 from hypothesis import settings
 
 # Property tests are seeded and never timed: shared machines are noisy.
-settings.register_profile("territory_opt", deadline=None, derandomize=True, database=None)
+settings.register_profile(
+    "territory_opt", deadline=None, derandomize=True, database=None
+)
 settings.load_profile("territory_opt")
 
 ENGINES = ("cpsat", "highs", "cbc")

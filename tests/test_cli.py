@@ -7,19 +7,25 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import write_scenario
-from test_presolve import _big_account
 from typer.testing import CliRunner
 
+from conftest import write_scenario
 from territory_opt.cli import app
+from test_presolve import _big_account
 
 runner = CliRunner()
 
 
 def _small(folder: Path) -> Path:
     accounts = [
-        {"account_id": f"0{i}", "lat": 40.0, "lon": -75.0 + i, "potential": i + 1,
-         "workload_hours": 1, "current_territory": "T1" if i < 3 else "T2"}
+        {
+            "account_id": f"0{i}",
+            "lat": 40.0,
+            "lon": -75.0 + i,
+            "potential": i + 1,
+            "workload_hours": 1,
+            "current_territory": "T1" if i < 3 else "T2",
+        }
         for i in range(6)
     ]
     territories = [
@@ -27,7 +33,9 @@ def _small(folder: Path) -> Path:
         {"territory_id": "T2", "rep_id": "", "lat": 40.0, "lon": -70.0},
     ]
     return write_scenario(
-        folder, accounts, territories,
+        folder,
+        accounts,
+        territories,
         balance={"potential": {"tolerance": 0.1}},
         objective={"travel": 0.01, "disruption": 1.0},
         output={"folder": "out"},
@@ -41,7 +49,11 @@ def test_solve_writes_the_result_folder(tmp_path: Path) -> None:
     folder = tmp_path / "out"
     alignment = pd.read_csv(folder / "alignment.csv", dtype=str)
     assert list(alignment.columns) == [
-        "account_id", "territory_id", "rep_id", "previous_territory", "moved",
+        "account_id",
+        "territory_id",
+        "rep_id",
+        "previous_territory",
+        "moved",
         "distance_km",
     ]
     assert list(alignment["account_id"]) == ["00", "01", "02", "03", "04", "05"]
@@ -67,8 +79,9 @@ def test_presolve_conflict_exits_3_without_solver(tmp_path: Path) -> None:
     """The 30% account: exit 3, the account and numbers named, nothing written."""
     result = runner.invoke(app, ["solve", str(_big_account(tmp_path))])
     assert result.exit_code == 3
-    assert "account 'A00' alone holds 30.0% of all potential (300 of 1,000)" in " ".join(
-        result.output.split()
+    assert (
+        "account 'A00' alone holds 30.0% of all potential (300 of 1,000)"
+        in " ".join(result.output.split())
     )
     assert not (tmp_path / "results").exists()
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ENGINES, write_scenario
 
+from conftest import ENGINES, write_scenario
 from territory_opt.checker import check_alignment
 from territory_opt.geo import EARTH_RADIUS_KM
 from territory_opt.result import Status
@@ -32,13 +32,20 @@ def _verified(run) -> None:
 
 def _ten_potentials(folder: Path) -> Path:
     accounts = [
-        {"account_id": f"A{i:02d}", "lat": 0.0, "lon": 0.0, "potential": i,
-         "workload_hours": 1}
+        {
+            "account_id": f"A{i:02d}",
+            "lat": 0.0,
+            "lon": 0.0,
+            "potential": i,
+            "workload_hours": 1,
+        }
         for i in range(1, 11)
     ]
     territories = [{"territory_id": t, "lat": 0.0, "lon": 0.0} for t in ("T1", "T2")]
     return write_scenario(
-        folder, accounts, territories,
+        folder,
+        accounts,
+        territories,
         balance={"potential": {"tolerance": 0.05, "weight": 1.0}},
         objective={"balance": 1.0},
     )
@@ -64,16 +71,36 @@ def test_ten_potentials_split_27_28(tmp_path: Path, engine: str) -> None:
 
 def _capacity_trio(folder: Path) -> Path:
     accounts = [
-        {"account_id": "A1", "lat": 0, "lon": 0, "potential": 0.5, "workload_hours": 1.5},
-        {"account_id": "A2", "lat": 0, "lon": 0, "potential": 0.25, "workload_hours": 2.25},
-        {"account_id": "A3", "lat": 0, "lon": 0, "potential": 0.125,
-         "workload_hours": 0.75},
+        {
+            "account_id": "A1",
+            "lat": 0,
+            "lon": 0,
+            "potential": 0.5,
+            "workload_hours": 1.5,
+        },
+        {
+            "account_id": "A2",
+            "lat": 0,
+            "lon": 0,
+            "potential": 0.25,
+            "workload_hours": 2.25,
+        },
+        {
+            "account_id": "A3",
+            "lat": 0,
+            "lon": 0,
+            "potential": 0.125,
+            "workload_hours": 0.75,
+        },
     ]
     territories = [
-        {"territory_id": t, "lat": 0, "lon": 0, "capacity_hours": 3.0} for t in ("T1", "T2")
+        {"territory_id": t, "lat": 0, "lon": 0, "capacity_hours": 3.0}
+        for t in ("T1", "T2")
     ]
     return write_scenario(
-        folder, accounts, territories,
+        folder,
+        accounts,
+        territories,
         balance={"potential": {"tolerance": 0.99, "weight": 1.0}},
         objective={"balance": 1.0},
     )
@@ -98,10 +125,16 @@ def test_capacity_exactly_three_hours(tmp_path: Path, engine: str) -> None:
 def _family_lock_segment(folder: Path) -> Path:
     potentials = {"A1": 4, "A2": 3, "A3": 3, "A4": 2, "A5": 2, "A6": 2}
     accounts = [
-        {"account_id": a, "lat": 0, "lon": 0, "potential": p, "workload_hours": 1,
-         "current_territory": "T2" if a == "A6" else "T1",
-         "segment": "metro" if a == "A4" else "community",
-         "family_id": "F1" if a in ("A2", "A3") else ""}
+        {
+            "account_id": a,
+            "lat": 0,
+            "lon": 0,
+            "potential": p,
+            "workload_hours": 1,
+            "current_territory": "T2" if a == "A6" else "T1",
+            "segment": "metro" if a == "A4" else "community",
+            "family_id": "F1" if a in ("A2", "A3") else "",
+        }
         for a, p in potentials.items()
     ]
     territories = [
@@ -109,7 +142,9 @@ def _family_lock_segment(folder: Path) -> Path:
         {"territory_id": "T2", "lat": 0, "lon": 0, "segments": "community"},
     ]
     return write_scenario(
-        folder, accounts, territories,
+        folder,
+        accounts,
+        territories,
         balance={"potential": {"tolerance": 0.3, "weight": 0.0}},
         objective={"disruption": 1.0, "balance": 0.0},
         constraints={"locks": [{"account": "A1", "territory": "T1"}]},
@@ -117,7 +152,9 @@ def _family_lock_segment(folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_family_moves_together_around_lock_and_segment(tmp_path: Path, engine: str) -> None:
+def test_family_moves_together_around_lock_and_segment(
+    tmp_path: Path, engine: str
+) -> None:
     """Fewest moves that bring T2 into its band: the family {A2, A3}, objective 2/6.
 
         account  A1  A2  A3  A4  A5  A6      target 8 each, band ±30% = [5.6, 10.4]
@@ -131,15 +168,27 @@ def test_family_moves_together_around_lock_and_segment(tmp_path: Path, engine: s
     assert run.result.status is Status.OPTIMAL
     assert run.result.objective == pytest.approx(2 / 6, rel=1e-9)
     alignment = run.result.alignment()
-    assert alignment == {"A1": "T1", "A2": "T2", "A3": "T2", "A4": "T1", "A5": "T1",
-                         "A6": "T2"}
+    assert alignment == {
+        "A1": "T1",
+        "A2": "T2",
+        "A3": "T2",
+        "A4": "T1",
+        "A5": "T1",
+        "A6": "T2",
+    }
     _verified(run)
 
 
 def _line_budget(folder: Path, budget: float | None) -> Path:
     accounts = [
-        {"account_id": f"A{i + 1}", "lat": 0.0, "lon": float(i), "potential": 1,
-         "workload_hours": 1, "current_territory": "T1"}
+        {
+            "account_id": f"A{i + 1}",
+            "lat": 0.0,
+            "lon": float(i),
+            "potential": 1,
+            "workload_hours": 1,
+            "current_territory": "T1",
+        }
         for i in range(4)
     ]
     territories = [
@@ -150,7 +199,9 @@ def _line_budget(folder: Path, budget: float | None) -> Path:
     if budget is not None:
         constraints = {"max_disruption": {"accounts_share": budget}}
     return write_scenario(
-        folder, accounts, territories,
+        folder,
+        accounts,
+        territories,
         balance={"accounts": {"tolerance": 0.5, "weight": 0.0}},
         objective={"travel": 1.0, "balance": 0.0},
         constraints=constraints,
@@ -163,7 +214,10 @@ def _line_budget(folder: Path, budget: float | None) -> Path:
     [(0.25, 3.0, {"A4"}), (None, 2.0, {"A3", "A4"})],
 )
 def test_travel_on_a_line_with_disruption_budget(
-    tmp_path: Path, engine: str, budget: float | None, expected_degrees: float,
+    tmp_path: Path,
+    engine: str,
+    budget: float | None,
+    expected_degrees: float,
     moved: set[str],
 ) -> None:
     """Four accounts on the equator at lon 0..3, homes at lon 0 (T1) and 3 (T2).
@@ -187,8 +241,13 @@ def test_travel_on_a_line_with_disruption_budget(
 
 def _grid(folder: Path) -> Path:
     accounts = [
-        {"account_id": f"r{r}c{c}", "lat": 0.1 * (1 - r), "lon": 0.1 * c,
-         "potential": 1 + c, "workload_hours": 1}
+        {
+            "account_id": f"r{r}c{c}",
+            "lat": 0.1 * (1 - r),
+            "lon": 0.1 * c,
+            "potential": 1 + c,
+            "workload_hours": 1,
+        }
         for r, c in itertools.product(range(3), range(4))
     ]
     territories = [
@@ -197,9 +256,13 @@ def _grid(folder: Path) -> Path:
         {"territory_id": "T3", "lat": 0.0, "lon": 0.3},
     ]
     return write_scenario(
-        folder, accounts, territories,
-        balance={"accounts": {"tolerance": 0.01, "weight": 1.0},
-                 "potential": {"tolerance": 0.2, "weight": 1.0}},
+        folder,
+        accounts,
+        territories,
+        balance={
+            "accounts": {"tolerance": 0.01, "weight": 1.0},
+            "potential": {"tolerance": 0.2, "weight": 1.0},
+        },
         objective={"travel": 0.01, "balance": 1.0},
     )
 
@@ -210,9 +273,12 @@ def _brute_force_grid(run) -> float:
     n, k = problem.n_accounts, problem.n_territories
     lat, lon = np.radians(problem.account_lat), np.radians(problem.account_lon)
     tlat, tlon = np.radians(problem.territory_lat), np.radians(problem.territory_lon)
-    hav = (np.sin((tlat[None] - lat[:, None]) / 2) ** 2
-           + np.cos(lat[:, None]) * np.cos(tlat[None])
-           * np.sin((tlon[None] - lon[:, None]) / 2) ** 2)
+    hav = (
+        np.sin((tlat[None] - lat[:, None]) / 2) ** 2
+        + np.cos(lat[:, None])
+        * np.cos(tlat[None])
+        * np.sin((tlon[None] - lon[:, None]) / 2) ** 2
+    )
     km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(hav))
     codes = np.array(list(itertools.product(range(k), repeat=n)))
     potential = problem.potential
@@ -256,7 +322,9 @@ def test_solver_proves_infeasible_bands(tmp_path: Path, engine: str) -> None:
     ]
     territories = [{"territory_id": t, "lat": 0, "lon": 0} for t in ("T1", "T2")]
     path = write_scenario(
-        tmp_path, accounts, territories,
+        tmp_path,
+        accounts,
+        territories,
         balance={"potential": {"tolerance": 0.1}},
     )
     run = _solve(path, engine)

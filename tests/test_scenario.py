@@ -49,7 +49,9 @@ def test_tolerance_out_of_range(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError) as caught:
         load_scenario(path)
-    assert "balance.potential.tolerance: Input should be less than 1" in str(caught.value)
+    assert "balance.potential.tolerance: Input should be less than 1" in str(
+        caught.value
+    )
 
 
 def test_paths_resolve_against_the_yaml_folder(tmp_path: Path) -> None:
@@ -82,7 +84,14 @@ def test_json_schema_describes_every_section() -> None:
     """The exported schema is JSON and lists the top-level sections."""
     schema = json.loads(scenario_json_schema())
     assert set(schema["properties"]) == {
-        "name", "description", "accounts", "territories", "balance", "objective",
-        "constraints", "solver", "output",
+        "name",
+        "description",
+        "accounts",
+        "territories",
+        "balance",
+        "objective",
+        "constraints",
+        "solver",
+        "output",
     }
     assert schema["$defs"]["SolverSpec"]["additionalProperties"] is False

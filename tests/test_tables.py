@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import write_scenario
 
+from conftest import write_scenario
 from territory_opt.errors import InputError
 from territory_opt.scenario import load_scenario
 from territory_opt.solve import load_problem
@@ -20,12 +20,30 @@ TERRITORIES = [
 
 def _accounts(**changes: object) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = [
-        {"account_id": "02142", "lat": 40.1, "lon": -75.1, "potential": 10,
-         "workload_hours": 5, "current_territory": "T1"},
-        {"account_id": "1004", "lat": 40.9, "lon": -74.1, "potential": 12,
-         "workload_hours": 6, "current_territory": "T2"},
-        {"account_id": "00501", "lat": 40.5, "lon": -74.5, "potential": 8,
-         "workload_hours": 4, "current_territory": "T1"},
+        {
+            "account_id": "02142",
+            "lat": 40.1,
+            "lon": -75.1,
+            "potential": 10,
+            "workload_hours": 5,
+            "current_territory": "T1",
+        },
+        {
+            "account_id": "1004",
+            "lat": 40.9,
+            "lon": -74.1,
+            "potential": 12,
+            "workload_hours": 6,
+            "current_territory": "T2",
+        },
+        {
+            "account_id": "00501",
+            "lat": 40.5,
+            "lon": -74.5,
+            "potential": 8,
+            "workload_hours": 4,
+            "current_territory": "T1",
+        },
     ]
     for key, value in changes.items():
         column, row = key.rsplit("_", 1)
@@ -52,7 +70,10 @@ def test_ids_keep_leading_zeros(tmp_path: Path) -> None:
 def test_blank_id_names_the_line(tmp_path: Path) -> None:
     """An empty id is reported with its CSV line (header is line 1)."""
     message = _error(write_scenario(tmp_path, _accounts(account_id_1=""), TERRITORIES))
-    assert "line 3, column 'account_id' (account_id): empty id; every row needs one" in message
+    assert (
+        "line 3, column 'account_id' (account_id): empty id; every row needs one"
+        in message
+    )
 
 
 def test_duplicate_ids_are_listed_with_lines(tmp_path: Path) -> None:
@@ -60,15 +81,20 @@ def test_duplicate_ids_are_listed_with_lines(tmp_path: Path) -> None:
     path = write_scenario(tmp_path, _accounts(account_id_2="02142"), TERRITORIES)
     message = _error(path)
     assert (
-        "column 'account_id' (account_id): id '02142' appears 2 times (line 2, line 4); "
-        "ids must be unique" in message
+        "column 'account_id' (account_id): id '02142' appears 2 times "
+        "(line 2, line 4); ids must be unique" in message
     )
 
 
 def test_nan_potential_is_rejected(tmp_path: Path) -> None:
     """A NaN potential names the line and the column as written in the file."""
-    message = _error(write_scenario(tmp_path, _accounts(potential_0="NaN"), TERRITORIES))
-    assert "line 2, column 'potential' (potential): value is missing; write a number" in message
+    message = _error(
+        write_scenario(tmp_path, _accounts(potential_0="NaN"), TERRITORIES)
+    )
+    assert (
+        "line 2, column 'potential' (potential): value is missing; write a number"
+        in message
+    )
 
 
 def test_negative_workload_is_rejected(tmp_path: Path) -> None:
@@ -84,7 +110,9 @@ def test_negative_workload_is_rejected(tmp_path: Path) -> None:
 def test_text_in_a_number_column(tmp_path: Path) -> None:
     """Text where a number belongs is quoted back."""
     path = write_scenario(tmp_path, _accounts(potential_2="12k"), TERRITORIES)
-    assert "line 4, column 'potential' (potential): '12k' is not a number" in _error(path)
+    assert "line 4, column 'potential' (potential): '12k' is not a number" in _error(
+        path
+    )
 
 
 def test_latitude_out_of_range(tmp_path: Path) -> None:
@@ -109,7 +137,9 @@ def test_current_alignment_names_unknown_territory(tmp_path: Path) -> None:
 def test_lock_names_unknown_territory(tmp_path: Path) -> None:
     """A lock to an unknown territory names the account, the territory, valid ids."""
     path = write_scenario(
-        tmp_path, _accounts(), TERRITORIES,
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
         constraints={"locks": [{"account": "1004", "territory": "T7"}]},
     )
     assert (
@@ -121,7 +151,9 @@ def test_lock_names_unknown_territory(tmp_path: Path) -> None:
 def test_lock_names_unknown_account(tmp_path: Path) -> None:
     """A lock on an unknown account hints that ids are text."""
     path = write_scenario(
-        tmp_path, _accounts(), TERRITORIES,
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
         constraints={"locks": [{"account": "2142", "territory": "T1"}]},
     )
     assert "account '2142' is not in" in _error(path)
@@ -131,11 +163,15 @@ def test_lock_names_unknown_account(tmp_path: Path) -> None:
 def test_missing_column_lists_what_the_file_has(tmp_path: Path) -> None:
     """A missing mapped column is named with the file's columns."""
     path = write_scenario(
-        tmp_path, _accounts(), TERRITORIES,
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
         accounts={"path": "accounts.csv", "columns": {"potential": "pot"}},
     )
     message = _error(path)
-    assert "missing column(s) 'pot' (for potential); the file has 'account_id'" in message
+    assert (
+        "missing column(s) 'pot' (for potential); the file has 'account_id'" in message
+    )
 
 
 def test_duplicate_rep_across_territories(tmp_path: Path) -> None:
@@ -173,7 +209,9 @@ def test_non_utf8_file_names_byte_and_fix(tmp_path: Path) -> None:
 def test_declared_encoding_reads_the_file(tmp_path: Path) -> None:
     """With encoding: cp1252 the same file reads, and the rep name is intact."""
     path = write_scenario(
-        tmp_path, _accounts(), TERRITORIES,
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
         territories={"path": "territories.csv", "encoding": "cp1252"},
     )
     text = (tmp_path / "territories.csv").read_text().replace("R1", "Ren\xe9")

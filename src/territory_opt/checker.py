@@ -47,7 +47,9 @@ def check_alignment(problem: Problem, territory_of: np.ndarray) -> list[str]:
                 f"'{tids[territory_of[a]]}'"
             )
 
-    for a in np.nonzero(~problem.eligible[np.arange(len(territory_of)), territory_of])[0]:
+    for a in np.nonzero(~problem.eligible[np.arange(len(territory_of)), territory_of])[
+        0
+    ]:
         t = territory_of[a]
         if problem.locks.get(int(a)) != t:
             seg = problem.segment[a] if problem.segment else ""
@@ -109,12 +111,16 @@ def objective_value(problem: Problem, territory_of: np.ndarray) -> float:
     workload_total = problem.workload_hours.sum()
     if problem.travel_weight > 0 and workload_total > 0:
         km = _km(problem, territory_of)
-        value += problem.travel_weight * float(problem.workload_hours @ km) / workload_total
+        value += (
+            problem.travel_weight * float(problem.workload_hours @ km) / workload_total
+        )
     has_current = problem.current >= 0
     base = problem.disruption_values[has_current].sum()
     if problem.disruption_weight > 0 and base > 0:
         moved = has_current & (territory_of != problem.current)
-        value += problem.disruption_weight * problem.disruption_values[moved].sum() / base
+        value += (
+            problem.disruption_weight * problem.disruption_values[moved].sum() / base
+        )
     for balance in problem.balances:
         if problem.balance_weight * balance.weight == 0:
             continue

@@ -11,9 +11,10 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Optional
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -26,7 +27,7 @@ from territory_opt import __version__
 from territory_opt.errors import InfeasibleSpecificationError, TerritoryOptError
 from territory_opt.outputs import territory_indices, write_results
 from territory_opt.presolve import check_presolve
-from territory_opt.result import Status
+from territory_opt.result import SolveResult, Status
 from territory_opt.scenario import load_scenario, scenario_json_schema
 from territory_opt.scorecard import scorecard, territory_table
 from territory_opt.solve import Run, load_problem, solve_problem
@@ -57,14 +58,18 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     if quiet:
         level = logging.ERROR
     handler = RichHandler(console=err, show_path=False, show_time=False)
-    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    logging.basicConfig(
+        level=level, handlers=[handler], format="%(message)s", force=True
+    )
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-VerboseOpt = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log.")]
+VerboseOpt = Annotated[
+    int, typer.Option("--verbose", "-v", count=True, help="More log.")
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")]
 
 
@@ -107,17 +112,20 @@ def _fail(exc: TerritoryOptError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
-def _solve_with_progress(run_solve: object, time_limit_s: float, quiet: bool) -> object:
+def _solve_with_progress(
+    run_solve: Callable[[], SolveResult], time_limit_s: float, quiet: bool
+) -> SolveResult:
     """Run ``run_solve`` while a bar shows elapsed time against the time limit."""
     if quiet or not err.is_terminal:
-        return run_solve()  # type: ignore[operator]
-    box: dict[str, object] = {}
+        return run_solve()
+    results: list[SolveResult] = []
+    failures: list[BaseException] = []
 
     def target() -> None:
         try:
-            box["value"] = run_solve()  # type: ignore[operator]
+            results.append(run_solve())
         except BaseException as exc:  # handed back to the main thread
-            box["error"] = exc
+            failures.append(exc)
 
     worker = threading.Thread(target=target, daemon=True)
     columns = (
@@ -132,27 +140,30 @@ def _solve_with_progress(run_solve: object, time_limit_s: float, quiet: bool) ->
         worker.start()
         while worker.is_alive():
             worker.join(0.2)
-            progress.update(task, completed=min(time.perf_counter() - start, time_limit_s))
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]
+            elapsed = min(time.perf_counter() - start, time_limit_s)
+            progress.update(task, completed=elapsed)
+    if failures:
+        raise failures[0]
+    return results[0]
 
 
 @app.command()
 def solve(
     scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO")],
     engine: Annotated[
-        Optional[str], typer.Option(help="cpsat, highs, cbc or auto.")  # noqa: UP007
+        str | None, typer.Option(help="cpsat, highs, cbc or auto.")
     ] = None,
     time_limit: Annotated[
-        Optional[float], typer.Option(help="Seconds; overrides the scenario.")  # noqa: UP007
+        float | None, typer.Option(help="Seconds; overrides the scenario.")
     ] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed.")] = None,  # noqa: UP007
-    threads: Annotated[Optional[int], typer.Option(help="Solver threads.")] = None,  # noqa: UP007
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Solver threads.")] = None,
     out_dir: Annotated[
-        Optional[Path], typer.Option("--out", help="Result folder.")  # noqa: UP007
+        Path | None, typer.Option("--out", help="Result folder.")
     ] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing result folder.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Replace an existing result folder.")
+    ] = False,
     verbose: VerboseOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
@@ -160,7 +171,9 @@ def solve(
     _setup_logging(verbose, quiet)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        code = _solve(scenario_path, engine, time_limit, seed, threads, out_dir, force, quiet)
+        code = _solve(
+            scenario_path, engine, time_limit, seed, threads, out_dir, force, quiet
+        )
     except KeyboardInterrupt:
         err.print("[red]interrupted[/red]: no result folder was written")
         code = EXIT_INTERRUPTED
@@ -205,7 +218,7 @@ def _solve(
     except TerritoryOptError as exc:
         err.print(f"[red]error[/red]: {exc}", highlight=False)
         return exc.exit_code
-    run = Run(scenario=scenario, problem=problem, result=result)  # type: ignore[arg-type]
+    run = Run(scenario=scenario, problem=problem, result=result)
     if not quiet:
         _print_summary(run)
     if run.result.has_alignment:
@@ -238,9 +251,12 @@ def _print_summary(run: Run) -> None:
     head = Table(title=f"scenario {run.scenario.name}", show_header=False)
     head.add_row("status", str(result.status))
     head.add_row("engine", f"{result.engine} ({result.solver_version})")
-    head.add_row("objective", f"{result.objective:.6g}" if result.objective is not None else "")
     head.add_row(
-        "best bound", f"{result.best_bound:.6g}" if result.best_bound is not None else ""
+        "objective", f"{result.objective:.6g}" if result.objective is not None else ""
+    )
+    head.add_row(
+        "best bound",
+        f"{result.best_bound:.6g}" if result.best_bound is not None else "",
     )
     head.add_row("gap", gap)
     head.add_row("time", f"{result.runtime_s:.2f} s (limit {result.time_limit_s:g} s)")
@@ -256,9 +272,10 @@ def _print_summary(run: Run) -> None:
     metrics = [b.metric for b in run.problem.balances]
     grid = Table(title="territories")
     for name in ("territory", "rep", "accounts", *metrics, "km mean", "km max"):
-        grid.add_column(name, justify="left" if name in ("territory", "rep") else "right")
-    for row in table.itertuples(index=False):
-        values = row._asdict()
+        grid.add_column(
+            name, justify="left" if name in ("territory", "rep") else "right"
+        )
+    for values in table.to_dict("records"):
         grid.add_row(
             values["territory_id"],
             values["rep_id"] or "(vacant)",

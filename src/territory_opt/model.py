@@ -20,8 +20,8 @@ Constraints
     (band)      (1 − ε[m]) τ[t, m] ≤ Σ_a v[a, m] x[a, t] ≤ (1 + ε[m]) τ[t, m]
     (deviation) e[t, m] ≥ ± (Σ_a v[a, m] x[a, t] − τ[t, m])      when ω[m] W_B > 0
     (capacity)  Σ_a h[a] x[a, t] ≤ cap[t]                         when enforced
-    (budget)    Σ_{a, t ≠ c[a]} b'[a] x[a, t] ≤ β Σ_{a with c[a]} b'[a]
-                for the account share (b' = 1) and the potential share (b' = v[·, potential])
+    (budget)    Σ_{a, t ≠ c[a]} b'[a] x[a, t] ≤ β Σ_{a with c[a]} b'[a], for
+                the account share (b' = 1) and the potential share (b' = potential)
     (family)    x[a, t] = x[f, t] for every member a of family f's first member f
     (lock)      implied: a locked account has one allowed pair.
 Objective (minimise)
@@ -109,7 +109,12 @@ def pair_costs(problem: Problem) -> np.ndarray:
     basis_total = problem.disruption_values[has_current].sum()
     if problem.disruption_weight > 0 and basis_total > 0:
         moved = (problem.current[a] >= 0) & (problem.current[a] != t)
-        cost += problem.disruption_weight * problem.disruption_values[a] * moved / basis_total
+        cost += (
+            problem.disruption_weight
+            * problem.disruption_values[a]
+            * moved
+            / basis_total
+        )
     return cost
 
 
@@ -188,7 +193,9 @@ def build_model(problem: Problem) -> TerritoryModel:
     for group in problem.families:
         first = account_pairs[group[0]]
         for member in group[1:]:
-            links += list(zip(first.tolist(), account_pairs[member].tolist(), strict=True))
+            links += list(
+                zip(first.tolist(), account_pairs[member].tolist(), strict=True)
+            )
 
     return TerritoryModel(
         problem=problem,

@@ -68,7 +68,9 @@ def alignment_frame(run: Run) -> pd.DataFrame:
             "territory_id": proposed,
             "rep_id": [problem.rep_ids[t] for t in territory_of.tolist()],
             "previous_territory": previous,
-            "moved": [bool(p) and p != q for p, q in zip(previous, proposed, strict=True)],
+            "moved": [
+                bool(p) and p != q for p, q in zip(previous, proposed, strict=True)
+            ],
             "distance_km": np.round(account_distances_km(problem, territory_of), 3),
         }
     )

@@ -113,7 +113,10 @@ def _units(problem: Problem) -> list[tuple[str, list[int]]]:
     """Accounts that must move together: families, and every other account alone."""
     in_family = {a for g in problem.families for a in g}
     units = [
-        (f"family of account '{problem.account_ids[g[0]]}' ({len(g)} accounts)", list(g))
+        (
+            f"family of account '{problem.account_ids[g[0]]}' ({len(g)} accounts)",
+            list(g),
+        )
         for g in problem.families
     ]
     units += [
@@ -170,7 +173,8 @@ def _locked_load(problem: Problem) -> list[str]:
                 out.append(
                     f"the accounts locked to territory '{name}' ({preview_ids(ids)}) "
                     f"hold {fmt(load)} of {balance.metric}, above its "
-                    f"±{100 * balance.tolerance:g}% band maximum {fmt(balance.upper[t])}"
+                    f"±{100 * balance.tolerance:g}% band maximum "
+                    f"{fmt(balance.upper[t])}"
                 )
         cap = problem.capacity_hours[t]
         load = problem.workload_hours[accounts].sum()
@@ -210,7 +214,9 @@ def _capacity(problem: Problem, allowed: np.ndarray) -> list[str]:
         )
     best_cap = np.where(allowed, cap[None, :], 0.0).max(axis=1)
     placeable = allowed.any(axis=1)
-    too_big = np.nonzero(placeable & (problem.workload_hours > best_cap * (1 + 1e-9)))[0]
+    too_big = np.nonzero(placeable & (problem.workload_hours > best_cap * (1 + 1e-9)))[
+        0
+    ]
     for a in too_big[:5]:
         out.append(
             f"account '{problem.account_ids[a]}' needs "

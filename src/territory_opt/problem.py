@@ -214,7 +214,9 @@ def build_problem(
     if accounts.segment is not None:
         segment = tuple(accounts.segment[i] for i in a_order)
     territory_segments = tuple(territories.segments[i] for i in t_order)
-    eligible = _eligibility(segment, territory_segments, scenario.constraints.eligibility)
+    eligible = _eligibility(
+        segment, territory_segments, scenario.constraints.eligibility
+    )
     if eligible.shape[0] == 0:
         eligible = np.ones((n, k), dtype=bool)
 

@@ -252,7 +252,7 @@ class Scenario(_Strict):
         return self.model_copy(update={"solver": SolverSpec.model_validate(data)})
 
     def output_folder(self) -> Path:
-        """The result folder: ``output.folder`` or ``results/<name>`` beside the file."""
+        """``output.folder``, or ``results/<name>`` beside the scenario file."""
         if self.output.folder is not None:
             return self.output.folder
         base = self.source_path.parent if self.source_path else Path.cwd()
@@ -283,7 +283,9 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         raw_bytes = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the scenario file ({exc.strerror})")
+        raise InputError(
+            f"{path}: cannot read the scenario file ({exc.strerror})"
+        ) from None
     try:
         data = yaml.safe_load(raw_bytes.decode("utf-8-sig"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

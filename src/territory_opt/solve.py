@@ -75,7 +75,9 @@ def solve_problem(problem: Problem, spec: SolverSpec) -> SolveResult:
     return interpret(model, spec, outcome)
 
 
-def interpret(model: TerritoryModel, spec: SolverSpec, outcome: EngineOutcome) -> SolveResult:
+def interpret(
+    model: TerritoryModel, spec: SolverSpec, outcome: EngineOutcome
+) -> SolveResult:
     """Turn an engine outcome into a verified :class:`SolveResult`.
 
     The alignment is decoded and re-verified by the checker; the objective is

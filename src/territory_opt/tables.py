@@ -74,7 +74,9 @@ def _cell_to_text(value: object) -> str:
     return str(value).strip()
 
 
-def read_text_table(path: Path, sheet: str | None = None, encoding: str = "utf-8") -> TextTable:
+def read_text_table(
+    path: Path, sheet: str | None = None, encoding: str = "utf-8"
+) -> TextTable:
     """Read a CSV, Parquet or XLSX file with every cell as text.
 
     Raises
@@ -87,7 +89,9 @@ def read_text_table(path: Path, sheet: str | None = None, encoding: str = "utf-8
         raise InputError(f"{path}: file not found; check the path in the scenario")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        codec = "utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding
+        codec = (
+            "utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding
+        )
         try:
             frame = pd.read_csv(
                 path, dtype=str, keep_default_na=False, na_filter=False, encoding=codec
@@ -99,7 +103,9 @@ def read_text_table(path: Path, sheet: str | None = None, encoding: str = "utf-8
                 f"(for example cp1252 or latin-1) next to its path in the scenario"
             ) from None
         except pd.errors.EmptyDataError:
-            raise InputError(f"{path}: the file is empty; it needs a header row") from None
+            raise InputError(
+                f"{path}: the file is empty; it needs a header row"
+            ) from None
         except pd.errors.ParserError as exc:
             raise InputError(f"{path}: not a readable CSV file: {exc}") from None
         row_word, first = "line", 2
@@ -107,7 +113,9 @@ def read_text_table(path: Path, sheet: str | None = None, encoding: str = "utf-8
         frame = pd.read_parquet(path)
         row_word, first = "row", 1
     elif suffix in (".xlsx", ".xlsm"):
-        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
+        frame = pd.read_excel(
+            path, sheet_name=sheet or 0, dtype=object, engine="openpyxl"
+        )
         row_word, first = "line", 2
     else:
         raise InputError(
@@ -183,13 +191,17 @@ def _numbers(
     return result
 
 
-def _optional_column(table: TextTable, mapped: str | None, canonical: str) -> str | None:
+def _optional_column(
+    table: TextTable, mapped: str | None, canonical: str
+) -> str | None:
     if mapped is not None:
         return mapped
     return canonical if canonical in table.frame else None
 
 
-def _coordinates(table: TextTable, lat: str, lon: str, problems: _Problems) -> tuple[np.ndarray, np.ndarray]:
+def _coordinates(
+    table: TextTable, lat: str, lon: str, problems: _Problems
+) -> tuple[np.ndarray, np.ndarray]:
     lat_values = _numbers(table, lat, "lat", problems, minimum=-90.0, maximum=90.0)
     lon_values = _numbers(table, lon, "lon", problems, minimum=-180.0, maximum=180.0)
     return lat_values, lon_values
@@ -231,7 +243,9 @@ class TerritoryData:
 BUILT_IN_METRICS = ("potential", "workload_hours", "accounts", "revenue")
 
 
-def load_accounts(spec: AccountTable, balance_metrics: Iterable[str] = ()) -> AccountData:
+def load_accounts(
+    spec: AccountTable, balance_metrics: Iterable[str] = ()
+) -> AccountData:
     """Read and validate the accounts table.
 
     ``balance_metrics`` names the metrics the scenario balances; besides the
@@ -266,7 +280,9 @@ def load_accounts(spec: AccountTable, balance_metrics: Iterable[str] = ()) -> Ac
     ids = _ids(table, cols.account_id, "account_id", problems)
     lat, lon = _coordinates(table, cols.lat, cols.lon, problems)
     potential = _numbers(table, cols.potential, "potential", problems, minimum=0.0)
-    workload = _numbers(table, cols.workload_hours, "workload_hours", problems, minimum=0.0)
+    workload = _numbers(
+        table, cols.workload_hours, "workload_hours", problems, minimum=0.0
+    )
     revenue = None
     if optional["revenue"] is not None:
         revenue = _numbers(table, optional["revenue"], "revenue", problems, minimum=0.0)

@@ -9,8 +9,9 @@ worst-case accumulated rounding error, so that no alignment that is feasible in
 exact arithmetic is cut off; the independent checker then verifies the exact
 limits. Deviations from target are measured in units of 1/D of a scaled value,
 D a power of ten (at most 10^6) that makes the target an integer where it can;
-otherwise the target's rounding error is reported. The objective is multiplied by a power of ten K chosen so that its
-largest possible value stays below 2^53, and its coefficients rounded to
+otherwise the target's rounding error is reported. The objective is multiplied
+by a power of ten K chosen so that its largest possible value stays below 2^53,
+and its coefficients rounded to
 integers; the objective reported is recomputed exactly from the alignment.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from importlib import metadata
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -78,15 +80,17 @@ def target_scale(target: float, magnitude: float) -> tuple[int, int, float]:
 def _outward(row: Row, scale: float, coef_int: np.ndarray) -> tuple[int, int]:
     err = float(np.abs(coef_int - row.coef * scale).sum())
     slack = err + 1e-9 * max(1.0, float(np.abs(coef_int).sum()))
-    low = -(2**62) if not np.isfinite(row.lower) else math.ceil(row.lower * scale - slack)
-    high = 2**62 if not np.isfinite(row.upper) else math.floor(row.upper * scale + slack)
+    low = (
+        -(2**62) if not np.isfinite(row.lower) else math.ceil(row.lower * scale - slack)
+    )
+    high = (
+        2**62 if not np.isfinite(row.upper) else math.floor(row.upper * scale + slack)
+    )
     return low, high
 
 
 def solve_cpsat(model: TerritoryModel, spec: SolverSpec) -> EngineOutcome:
     """Solve with CP-SAT; see the module docstring for the scaling."""
-    from ortools import __version__ as ortools_version
-
     start = time.perf_counter()
     cp = cp_model.CpModel()
     x = [cp.new_bool_var(f"x{p}") for p in range(model.n_pairs)]
@@ -113,7 +117,9 @@ def solve_cpsat(model: TerritoryModel, spec: SolverSpec) -> EngineOutcome:
         low, high = _outward(row, scale, coef)
         cp.add_linear_constraint(expr, low, high)
         if row.deviation_weight > 0:
-            refine, target, miss = target_scale(row.target * scale, max(abs(low), abs(high)))
+            refine, target, miss = target_scale(
+                row.target * scale, max(abs(low), abs(high))
+            )
             target_error = max(target_error, miss / (scale * refine))
             bound = refine * max(high, -low) + abs(target)
             dev = cp.new_int_var(0, bound, f"e_{row.name}")
@@ -164,12 +170,13 @@ def solve_cpsat(model: TerritoryModel, spec: SolverSpec) -> EngineOutcome:
         "build_s": round(build_s, 3),
     }
     status_name = solver.status_name(code)
-    values = None
-    objective = bound = None
+    values: np.ndarray | None = None
+    objective: float | None = None
+    best_bound: float | None = None
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values = np.array([solver.boolean_value(v) for v in x], dtype=float)
         objective = solver.objective_value / k_scale
-        bound = solver.best_objective_bound / k_scale
+        best_bound = solver.best_objective_bound / k_scale
     status = {
         cp_model.OPTIMAL: Status.OPTIMAL,
         cp_model.FEASIBLE: Status.FEASIBLE,
@@ -183,11 +190,11 @@ def solve_cpsat(model: TerritoryModel, spec: SolverSpec) -> EngineOutcome:
     return EngineOutcome(
         status=status,
         engine="cpsat",
-        solver_version=f"ortools {ortools_version}",
+        solver_version=f"ortools {metadata.version('ortools')}",
         runtime_s=runtime,
         pair_values=values,
         objective=objective,
-        best_bound=bound,
+        best_bound=best_bound,
         solver_status=status_name,
         message=message,
         details=details,

@@ -200,7 +200,8 @@ def _run_cbc(lp: pulp.LpProblem, spec: SolverSpec, gap: float) -> _Outcome:
         if result.lower().startswith(phrase):
             status = mapped
     if result == "" and re.search(
-        r"(Pre-processing says infeasible|Problem is infeasible|proven infeasible)", text
+        r"(Pre-processing says infeasible|Problem is infeasible|proven infeasible)",
+        text,
     ):
         status, result = Status.INFEASIBLE, "infeasible (found in pre-processing)"
     if objective is not None and abs(objective) >= 1e49:

@@ -1,0 +1,166 @@
+"""Solver truth: a solver's word never overrides the checker or the measured gap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from conftest import write_scenario
+from territory_opt.engines.mip import parse_cbc_log
+from territory_opt.model import build_model
+from territory_opt.result import EngineOutcome, Status
+from territory_opt.scenario import load_scenario
+from territory_opt.solve import interpret, load_problem
+from test_engines import _ten_potentials
+
+
+def _model(tmp_path: Path):
+    scenario = load_scenario(_ten_potentials(tmp_path))
+    return build_model(load_problem(scenario)), scenario.solver
+
+
+def _pairs_for(model, territory_of: list[int]) -> np.ndarray:
+    problem = model.problem
+    chosen = problem.pair_territory == np.array(territory_of)[problem.pair_account]
+    return chosen.astype(float)
+
+
+def test_claimed_optimal_but_broken_band_is_invalid(tmp_path: Path) -> None:
+    """All ten accounts in T1 breaks both bands: 'invalid', with the violations."""
+    model, spec = _model(tmp_path)
+    outcome = EngineOutcome(
+        status=Status.OPTIMAL,
+        engine="fake",
+        solver_version="0",
+        runtime_s=0.0,
+        pair_values=_pairs_for(model, [0] * 10),
+        objective=0.0,
+        best_bound=0.0,
+    )
+    result = interpret(model, spec, outcome)
+    assert result.status is Status.INVALID
+    assert result.violations == (
+        "territory 'T1' holds 55 of potential, outside its band [26.12, 28.88]",
+        "territory 'T2' holds 0 of potential, outside its band [26.12, 28.88]",
+    )
+
+
+def test_claimed_optimal_with_open_gap_is_feasible(tmp_path: Path) -> None:
+    """A valid 27/28 split reported with bound 0: the gap is 100%, so 'feasible'."""
+    model, spec = _model(tmp_path)
+    # accounts 1..10 (ids A01..A10 sorted): T1 gets 1, 2, 4, 10, 3, 7 = 27
+    split = [0, 0, 0, 0, 1, 1, 0, 1, 1, 0]
+    outcome = EngineOutcome(
+        status=Status.OPTIMAL,
+        engine="fake",
+        solver_version="0",
+        runtime_s=0.0,
+        pair_values=_pairs_for(model, split),
+        objective=1 / 55,
+        best_bound=0.0,
+    )
+    result = interpret(model, spec, outcome)
+    assert result.status is Status.FEASIBLE
+    assert result.objective == 1 / 55
+    assert result.relative_gap == 1.0
+
+
+def test_two_territories_for_one_account_is_invalid(tmp_path: Path) -> None:
+    """An account set in both territories is not 'exactly one': invalid."""
+    model, spec = _model(tmp_path)
+    values = np.ones(model.n_pairs)
+    outcome = EngineOutcome(
+        status=Status.FEASIBLE,
+        engine="fake",
+        solver_version="0",
+        runtime_s=0.0,
+        pair_values=values,
+        objective=0.0,
+        best_bound=0.0,
+    )
+    result = interpret(model, spec, outcome)
+    assert result.status is Status.INVALID
+    assert result.assignment is None
+    assert (
+        result.violations[0] == "account 'A01' is not assigned to exactly one territory"
+    )
+
+
+def test_engine_exception_becomes_error_status(tmp_path: Path, monkeypatch) -> None:
+    """An exception inside a backend is an 'error' result with its message."""
+    from territory_opt import solve as solve_module
+
+    def explode(model, spec):
+        raise RuntimeError("backend crashed")
+
+    monkeypatch.setattr(solve_module, "run_engine", explode)
+    model, spec = _model(tmp_path)
+    result = solve_module.solve_problem(model.problem, spec)
+    assert result.status is Status.ERROR
+    assert result.message == "RuntimeError: backend crashed"
+
+
+CBC_TIME_LIMIT_LOG = """Welcome to the CBC MILP Solver
+Version: 2.10.3
+Result - Stopped on time limit
+
+Objective value:                12.50000000
+Lower bound:                    11.000
+Gap:                            0.14
+Enumerated nodes:               120
+"""
+
+
+def test_cbc_time_limit_log_is_read_as_stopped() -> None:
+    """CBC's own result line, objective and lower bound are read from its log."""
+    assert parse_cbc_log(CBC_TIME_LIMIT_LOG) == (
+        "Stopped on time limit",
+        12.5,
+        11.0,
+        "cbc 2.10.3",
+    )
+
+
+def test_time_limited_highs_is_not_called_optimal(tmp_path: Path) -> None:
+    """HiGHS stopped by a tiny time limit is 'feasible' or 'no_solution_found'."""
+    rng = np.random.default_rng(0)
+    accounts = [
+        {
+            "account_id": f"A{i:03d}",
+            "lat": 30 + rng.random() * 5,
+            "lon": -90 + rng.random() * 5,
+            "potential": int(rng.integers(1, 1000)),
+            "workload_hours": int(rng.integers(1, 50)),
+        }
+        for i in range(300)
+    ]
+    territories = [
+        {
+            "territory_id": f"T{t:02d}",
+            "lat": 30 + rng.random() * 5,
+            "lon": -90 + rng.random() * 5,
+        }
+        for t in range(20)
+    ]
+    path = write_scenario(
+        tmp_path,
+        accounts,
+        territories,
+        balance={
+            "potential": {"tolerance": 0.01},
+            "workload_hours": {"tolerance": 0.01},
+        },
+        objective={"travel": 1.0},
+    )
+    scenario = load_scenario(path).with_overrides(engine="highs", time_limit_s=0.5)
+    from territory_opt.solve import solve_problem
+
+    result = solve_problem(load_problem(scenario), scenario.solver)
+    if result.solver_status == "Time limit reached":
+        assert result.status in (Status.FEASIBLE, Status.NO_SOLUTION)
+    else:  # a machine fast enough to finish must also close the gap
+        assert result.status is Status.OPTIMAL
+    if result.status is not Status.NO_SOLUTION:
+        assert result.violations == ()
+        assert result.best_bound is not None
