@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from territory_opt.geo import haversine_km
+
 HERE = Path(__file__).resolve().parent
 SOURCE_CSV = HERE.parent / "data" / "us_counties.csv"
 ACCOUNTS_CSV = HERE / "accounts.csv"
@@ -53,8 +55,6 @@ REVENUE_SHARE_MAX = 0.25
 METRO_MIN_POPULATION = 250_000
 # Capacity: selling hours a full-time rep can give per year.
 CAPACITY_HOURS_PER_FTE = 1_700.0
-# Great-circle distance.
-EARTH_RADIUS_KM = 6371.0088
 # Candidate territories per county used by the scenario (scenario.yaml).
 CANDIDATES_NEAREST = 8
 
@@ -90,17 +90,6 @@ TERRITORIES: list[tuple[str, str, str, float, float, str]] = [
 # The one part-time rep and the one vacant territory (no rep assigned).
 FTE_OVERRIDES = {"T14": 0.5}
 VACANT = {"T07"}
-
-
-def haversine_km(
-    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
-) -> np.ndarray:
-    """Great-circle distance in km between points given in decimal degrees."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(lon2) - np.radians(lon1)
-    h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 def build_territories() -> pd.DataFrame:
@@ -290,11 +279,17 @@ def check_and_report(acc: pd.DataFrame, terr: pd.DataFrame) -> None:
         raise SystemExit("check failed: " + "; ".join(problems))
 
 
-def main() -> None:
+def build() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The accounts and territories tables, checked."""
     counties = pd.read_csv(SOURCE_CSV, dtype={"fips": str})
     terr = build_territories()
     acc = build_accounts(counties, terr)
     check_and_report(acc, terr)
+    return acc, terr
+
+
+def main() -> None:
+    acc, terr = build()
     acc.to_csv(ACCOUNTS_CSV, index=False, lineterminator="\n")
     terr.to_csv(TERRITORIES_CSV, index=False, lineterminator="\n")
     print(

@@ -85,12 +85,19 @@ def territory_table(problem: Problem, territory_of: np.ndarray) -> pd.DataFrame:
 
 
 def scorecard(problem: Problem, territory_of: np.ndarray) -> dict[str, Any]:
-    """Balance summary per metric, travel and disruption of one alignment."""
+    """Balance summary per metric, travel and disruption of one alignment.
+
+    The balance summary is computed on loads per FTE (load / fte), so mean, CV,
+    max/min and Gini compare territories as if every rep were full time; the
+    within-±x% shares compare each load with its own FTE-weighted target.
+    """
     table = territory_table(problem, territory_of)
     balance = {}
+    fte = problem.fte
     for name in _scored_metrics(problem):
+        # Per-FTE loads, so that a half-time rep's half target is not imbalance.
         balance[name] = metrics.balance_summary(
-            table[name].to_numpy(), table[f"{name}_target"].to_numpy()
+            table[name].to_numpy() / fte, table[f"{name}_target"].to_numpy() / fte
         )
     km = account_distances_km(problem, territory_of)
     workload_total = problem.workload_hours.sum()
