@@ -49,7 +49,7 @@ TERRITORY_FIELDS = (
 )
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     """Frozen model that names the valid keys when it meets an unknown one."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -75,7 +75,7 @@ def _resolve(value: Path, info: ValidationInfo) -> Path:
     return value
 
 
-class AccountColumns(_Strict):
+class AccountColumns(StrictModel):
     """Which column of the accounts file holds each field.
 
     Required fields default to a column of the same name. Optional fields
@@ -94,7 +94,7 @@ class AccountColumns(_Strict):
     revenue: str | None = None
 
 
-class TerritoryColumns(_Strict):
+class TerritoryColumns(StrictModel):
     """Which column of the territories file holds each field.
 
     ``fte`` defaults to 1.0 when the file has no such column; ``capacity_hours``,
@@ -111,7 +111,7 @@ class TerritoryColumns(_Strict):
     parent: str | None = None
 
 
-class AccountTable(_Strict):
+class AccountTable(StrictModel):
     """The accounts table: CSV, Parquet or XLSX, one row per account."""
 
     path: Path
@@ -122,7 +122,7 @@ class AccountTable(_Strict):
     _resolve_path = field_validator("path")(_resolve)
 
 
-class TerritoryTable(_Strict):
+class TerritoryTable(StrictModel):
     """The territories table: one row per territory, one rep each or vacant."""
 
     path: Path
@@ -133,7 +133,7 @@ class TerritoryTable(_Strict):
     _resolve_path = field_validator("path")(_resolve)
 
 
-class BalanceSpec(_Strict):
+class BalanceSpec(StrictModel):
     """Balance of one metric: a hard band and a soft deviation penalty.
 
     ``tolerance`` is the half-width of the band as a share of the FTE-weighted
@@ -145,7 +145,7 @@ class BalanceSpec(_Strict):
     weight: float = Field(default=1.0, ge=0.0)
 
 
-class ObjectiveSpec(_Strict):
+class ObjectiveSpec(StrictModel):
     """Weights of the three objective terms (see docs/formulation.md).
 
     ``travel`` multiplies the workload-weighted mean km from account to home,
@@ -159,7 +159,7 @@ class ObjectiveSpec(_Strict):
     disruption_basis: Literal["accounts", "potential", "revenue"] = "accounts"
 
 
-class Lock(_Strict):
+class Lock(StrictModel):
     """Keep one account in one territory whatever the optimiser prefers."""
 
     account: str
@@ -178,14 +178,14 @@ class Lock(_Strict):
         return value
 
 
-class DisruptionBudget(_Strict):
+class DisruptionBudget(StrictModel):
     """The most the alignment may change from the current one, as shares."""
 
     accounts_share: float | None = Field(default=None, ge=0.0, le=1.0)
     potential_share: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
-class Candidates(_Strict):
+class Candidates(StrictModel):
     """Pruning of account/territory pairs: the k nearest homes, within a radius.
 
     The current and the locked territory of an account are always kept.
@@ -195,7 +195,7 @@ class Candidates(_Strict):
     max_km: float | None = Field(default=None, gt=0.0)
 
 
-class ConstraintSpec(_Strict):
+class ConstraintSpec(StrictModel):
     """Hard rules every alignment must keep."""
 
     locks: tuple[Lock, ...] = ()
@@ -206,7 +206,7 @@ class ConstraintSpec(_Strict):
     candidates: Candidates | None = None
 
 
-class SolverSpec(_Strict):
+class SolverSpec(StrictModel):
     """Engine and limits. ``auto`` picks HiGHS."""
 
     engine: Literal["cpsat", "highs", "cbc", "auto"] = "auto"
@@ -216,7 +216,7 @@ class SolverSpec(_Strict):
     relative_gap: float = Field(default=0.0, ge=0.0, lt=1.0)
 
 
-class OutputSpec(_Strict):
+class OutputSpec(StrictModel):
     """Where results go; the folder is relative to the scenario file."""
 
     folder: Path | None = None
@@ -228,7 +228,7 @@ class OutputSpec(_Strict):
         return None if value is None else _resolve(value, info)
 
 
-class Scenario(_Strict):
+class Scenario(StrictModel):
     """A complete scenario: inputs, balance, objective, constraints, solver."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
