@@ -91,6 +91,7 @@ def test_json_schema_describes_every_section() -> None:
         "balance",
         "objective",
         "constraints",
+        "geography",
         "solver",
         "output",
     }

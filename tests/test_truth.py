@@ -67,7 +67,11 @@ def test_claimed_optimal_with_open_gap_is_feasible(tmp_path: Path) -> None:
 
 
 def test_two_territories_for_one_account_is_invalid(tmp_path: Path) -> None:
-    """An account set in both territories is not 'exactly one': invalid."""
+    """An account set in both territories is not 'exactly one': invalid.
+
+    Symmetry breaking leaves A01 only T1 (identical territories), so A02 is the
+    first account with two pairs.
+    """
     model, spec = _model(tmp_path)
     values = np.ones(model.n_pairs)
     outcome = EngineOutcome(
@@ -83,7 +87,7 @@ def test_two_territories_for_one_account_is_invalid(tmp_path: Path) -> None:
     assert result.status is Status.INVALID
     assert result.assignment is None
     assert (
-        result.violations[0] == "account 'A01' is not assigned to exactly one territory"
+        result.violations[0] == "account 'A02' is not assigned to exactly one territory"
     )
 
 
@@ -164,3 +168,17 @@ def test_time_limited_highs_is_not_called_optimal(tmp_path: Path) -> None:
     if result.status is not Status.NO_SOLUTION:
         assert result.violations == ()
         assert result.best_bound is not None
+
+
+def test_highs_solves_again_with_another_thread_count(tmp_path: Path) -> None:
+    """Regression: a second HiGHS solve with more threads in one process found no
+    solution ('Not Set') because HiGHS's thread pool kept its first size."""
+    from territory_opt.solve import solve_problem
+
+    scenario = load_scenario(_ten_potentials(tmp_path))
+    problem = load_problem(scenario)
+    for threads in (1, 2, 1):
+        spec = scenario.solver.model_copy(
+            update={"engine": "highs", "threads": threads}
+        )
+        assert solve_problem(problem, spec).status is Status.OPTIMAL

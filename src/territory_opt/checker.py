@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from territory_opt.presolve import fmt
+from territory_opt.formatting import fmt
 from territory_opt.problem import Problem
 
 TOLERANCE = 1e-9
@@ -85,6 +85,23 @@ def check_alignment(problem: Problem, territory_of: np.ndarray) -> list[str]:
                     f"above its capacity {fmt(problem.capacity_hours[t])}"
                 )
 
+    if problem.contiguity and problem.adjacency is not None:
+        for t in range(k):
+            pieces = problem.adjacency.components(territory_of == t)
+            if len(pieces) > 1:
+                sizes = ", ".join(str(len(p)) for p in pieces[:6])
+                issues.append(
+                    f"territory '{tids[t]}' is not contiguous: it falls into "
+                    f"{len(pieces)} pieces of {sizes} unit(s)"
+                )
+        if problem.roots is not None:
+            for t, root in enumerate(problem.roots.tolist()):
+                if root >= 0 and territory_of[root] != t:
+                    issues.append(
+                        f"territory '{tids[t]}' does not hold its home unit "
+                        f"'{ids[root]}'"
+                    )
+
     has_current = problem.current >= 0
     moved = has_current & (territory_of != problem.current)
     budgets = (
@@ -121,6 +138,8 @@ def objective_value(problem: Problem, territory_of: np.ndarray) -> float:
         value += (
             problem.disruption_weight * problem.disruption_values[moved].sum() / base
         )
+    if problem.cut_edge_weight > 0 and problem.adjacency is not None:
+        value += problem.cut_edge_weight * problem.adjacency.cut_edges(territory_of)
     for balance in problem.balances:
         if problem.balance_weight * balance.weight == 0:
             continue

@@ -11,8 +11,9 @@ Parameters
     h[a]      workload hours; cap[t] capacity hours
     d[a, t]   great-circle km from account a to the home of territory t
     c[a]      current territory (none for new accounts)
+    E         adjacency edges between accounts (geographic units)
     b[a]      disruption basis: 1, potential or revenue of a
-    W_T, W_D, W_B  objective weights for travel, disruption and balance
+    W_T, W_D, W_B, W_C  objective weights: travel, disruption, balance, cut edges
 Variables
     x[a, t] ∈ {0, 1} for (a, t) ∈ P;  e[t, m] ≥ 0, the absolute deviation.
 Constraints
@@ -24,10 +25,14 @@ Constraints
                 the account share (b' = 1) and the potential share (b' = potential)
     (family)    x[a, t] = x[f, t] for every member a of family f's first member f
     (lock)      implied: a locked account has one allowed pair.
+    (contiguity) Σ_{s ∈ S} x[s, t] ≥ x[a, t] (+ x[b, t] − 1 without a home unit)
+                for a separator S between a and the home unit (or b), added in
+                rounds for the pieces that the previous solution left apart.
 Objective (minimise)
     W_T Σ h[a] d[a, t] x[a, t] / Σ h
   + W_D Σ_{a, t ≠ c[a]} b[a] x[a, t] / Σ_{a with c[a]} b[a]
   + W_B Σ_m ω[m] (1 / |T|) Σ_t e[t, m] / τ[t, m]
+  + W_C Σ_{(u, v) ∈ E} y[u, v],  y[u, v] ≥ |x[u, t] − x[v, t]| for every t
 That is: the workload-weighted mean km from account to home, the share of the
 disruption basis that moves, and the mean relative deviation from target, each
 times its weight. The objective is linear; the pair costs and deviation weights
@@ -78,6 +83,8 @@ class TerritoryModel:
     pair_cost: np.ndarray
     rows: tuple[Row, ...]
     family_links: tuple[tuple[int, int], ...]
+    edge_pairs: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    cut_edge_weight: float = 0.0
 
     @property
     def n_pairs(self) -> int:
@@ -86,11 +93,28 @@ class TerritoryModel:
     def objective_of(self, pair_chosen: np.ndarray) -> float:
         """Exact objective of a 0/1 pair vector, recomputed in floating point."""
         value = float(self.pair_cost @ pair_chosen)
+        for pu, pv in self.edge_pairs:
+            xu = np.where(pu >= 0, pair_chosen[np.maximum(pu, 0)], 0.0)
+            xv = np.where(pv >= 0, pair_chosen[np.maximum(pv, 0)], 0.0)
+            value += self.cut_edge_weight * float(np.abs(xu - xv).max())
         for row in self.rows:
             if row.deviation_weight > 0:
                 total = float(row.coef @ pair_chosen[row.pairs])
                 value += row.deviation_weight * abs(total - row.target)
         return value
+
+
+def pair_lookup(
+    problem: Problem, accounts: np.ndarray, territories: np.ndarray
+) -> np.ndarray:
+    """Pair index of each (account, territory), or -1 where the pair is not allowed."""
+    k = problem.n_territories
+    keys = problem.pair_account * k + problem.pair_territory
+    wanted = np.asarray(accounts, dtype=np.int64) * k + np.asarray(territories)
+    position = np.searchsorted(keys, wanted)
+    position = np.minimum(position, len(keys) - 1)
+    found = keys[position] == wanted
+    return np.where(found, position, -1)
 
 
 def pair_costs(problem: Problem) -> np.ndarray:
@@ -197,10 +221,21 @@ def build_model(problem: Problem) -> TerritoryModel:
                 zip(first.tolist(), account_pairs[member].tolist(), strict=True)
             )
 
+    # Cut edges: y[e] ≥ |x[u, t] − x[v, t]| for every territory t.
+    edge_pairs: list[tuple[np.ndarray, np.ndarray]] = []
+    if problem.cut_edge_weight > 0 and problem.adjacency is not None:
+        every_t = np.arange(k)
+        for u, v in problem.adjacency.edges:
+            pu = pair_lookup(problem, np.full(k, u), every_t)
+            pv = pair_lookup(problem, np.full(k, v), every_t)
+            edge_pairs.append((pu, pv))
+
     return TerritoryModel(
         problem=problem,
         account_pairs=account_pairs,
         pair_cost=pair_costs(problem),
         rows=tuple(rows),
         family_links=tuple(links),
+        edge_pairs=tuple(edge_pairs),
+        cut_edge_weight=problem.cut_edge_weight,
     )

@@ -13,18 +13,10 @@ from collections import defaultdict
 import numpy as np
 
 from territory_opt.errors import InfeasibleSpecificationError, preview_ids
+from territory_opt.formatting import fmt
 from territory_opt.problem import Problem
 
 logger = logging.getLogger(__name__)
-
-
-def fmt(value: float) -> str:
-    """Format a number for a message: thousands separators, few decimals."""
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.4g}"
 
 
 def _pct(value: float) -> str:

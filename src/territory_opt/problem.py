@@ -13,8 +13,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from territory_opt.errors import InputError, preview_ids
+from territory_opt.adjacency import Adjacency
+from territory_opt.errors import InfeasibleSpecificationError, InputError, preview_ids
+from territory_opt.formatting import fmt
 from territory_opt.geo import distance_matrix_km
+from territory_opt.geography import (
+    adjacency_from_pairs,
+    attach_islands,
+    describe_pieces,
+    home_units,
+)
 from territory_opt.scenario import Scenario
 from territory_opt.tables import AccountData, TerritoryData
 
@@ -80,6 +88,11 @@ class Problem:
     max_moved_accounts_share: float | None
     max_moved_potential_share: float | None
     capacity_enforced: bool
+    adjacency: Adjacency | None = None
+    contiguity: bool = False
+    roots: np.ndarray | None = None
+    cut_edge_weight: float = 0.0
+    symmetry_broken: bool = False
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -131,7 +144,10 @@ def _families(family_id: tuple[str, ...] | None) -> tuple[tuple[int, ...], ...]:
 
 
 def build_problem(
-    scenario: Scenario, accounts: AccountData, territories: TerritoryData
+    scenario: Scenario,
+    accounts: AccountData,
+    territories: TerritoryData,
+    adjacency_pairs: list[tuple[str, str]] | None = None,
 ) -> Problem:
     """Join scenario and tables into a :class:`Problem`.
 
@@ -186,6 +202,12 @@ def build_problem(
             )
         locks[a] = t
 
+    if scenario.objective.cut_edges > 0 and adjacency_pairs is None:
+        raise InputError(
+            "objective.cut_edges needs adjacency: add a geography section with an "
+            "adjacency edge list or polygons"
+        )
+
     fte = territories.fte[t_order]
     share = fte / fte.sum()
     balances = []
@@ -226,8 +248,50 @@ def build_problem(
 
     account_lat, account_lon = accounts.lat[a_order], accounts.lon[a_order]
     territory_lat, territory_lon = territories.lat[t_order], territories.lon[t_order]
-    km = distance_matrix_km(account_lat, account_lon, territory_lat, territory_lon)
+    km = _distances(
+        scenario, account_lat, account_lon, territory_lat, territory_lon, territory_ids
+    )
+    adjacency = None
+    roots = None
+    pieces_mask = None
+    geography = scenario.geography
+    if adjacency_pairs is not None and geography is not None:
+        adjacency = adjacency_from_pairs(adjacency_pairs, account_ids)
+        if geography.contiguity:
+            home_named = tuple(territories.home_unit[i] for i in t_order)
+            roots = home_units(
+                geography.home_units, km, home_named, account_ids, territory_ids
+            )
+            for t, root in enumerate(roots):
+                if root < 0:
+                    continue
+                if locks.get(int(root), t) != t:
+                    raise InputError(
+                        f"account '{account_ids[root]}' is the home unit of territory "
+                        f"'{territory_ids[t]}' but is locked to "
+                        f"'{territory_ids[locks[int(root)]]}'"
+                    )
+                locks[int(root)] = t
+            adjacency, pieces_mask = _islands(
+                geography.islands,
+                adjacency,
+                roots,
+                balances,
+                account_lat,
+                account_lon,
+                account_ids,
+                territory_ids,
+            )
     allowed = _candidate_pairs(scenario, km, eligible, current, locks, families)
+    if pieces_mask is not None:
+        allowed &= pieces_mask
+    symmetric = _interchangeable(
+        scenario, territories, t_order, current, locks, roots, eligible
+    )
+    if symmetric:
+        # Identical territories: label them by their smallest account, so
+        # account a can only join territories 0..a (one labelling of k! kept).
+        allowed &= np.arange(k)[None, :] <= np.arange(n)[:, None]
     pair_account, pair_territory = np.nonzero(allowed)
 
     potential = accounts.potential[a_order]
@@ -277,7 +341,146 @@ def build_problem(
         max_moved_accounts_share=None if budget is None else budget.accounts_share,
         max_moved_potential_share=None if budget is None else budget.potential_share,
         capacity_enforced=scenario.constraints.capacity,
+        adjacency=adjacency,
+        contiguity=bool(geography and geography.contiguity and adjacency is not None),
+        roots=roots,
+        cut_edge_weight=scenario.objective.cut_edges,
+        symmetry_broken=symmetric,
     )
+
+
+def _islands(
+    policy: str,
+    adjacency: Adjacency,
+    roots: np.ndarray,
+    balances: list[Balance],
+    lat: np.ndarray,
+    lon: np.ndarray,
+    account_ids: tuple[str, ...],
+    territory_ids: tuple[str, ...],
+) -> tuple[Adjacency, np.ndarray | None]:
+    """Apply the islands policy; returns the adjacency and an allowed-pairs mask."""
+    pieces = adjacency.components()
+    if len(pieces) <= 1:
+        return adjacency, None
+    if policy == "attach_nearest":
+        attached, notes = attach_islands(adjacency, lat, lon)
+        for note in notes:
+            logger.info("islands: %s", note)
+        return attached, None
+    if policy == "fail":
+        listed = "\n".join(f"  - {d}" for d in describe_pieces(pieces, account_ids))
+        raise InfeasibleSpecificationError(
+            f"contiguity cannot hold: the adjacency graph falls into {len(pieces)} "
+            f"pieces:\n{listed}\nSet geography.islands to attach_nearest or "
+            f"own_territory",
+            describe_pieces(pieces, account_ids),
+        )
+    # own_territory: a territory stays inside the piece that holds its home unit.
+    if (roots < 0).any():
+        raise InputError(
+            "geography.islands: own_territory needs a home unit for every territory; "
+            "set geography.home_units to nearest or column"
+        )
+    mask = np.zeros((adjacency.n, len(roots)), dtype=bool)
+    orphans = []
+    too_small = []
+    for piece in pieces:
+        holders = [t for t, r in enumerate(roots) if r in set(piece.tolist())]
+        if not holders:
+            orphans.append(piece)
+        for t in holders:
+            mask[piece, t] = True
+        for balance in balances if holders else ():
+            value = float(balance.values[piece].sum())
+            low = float(balance.lower[holders].sum())
+            high = float(balance.upper[holders].sum())
+            if not low - 1e-9 <= value <= high + 1e-9:
+                what = describe_pieces(
+                    [np.array([], dtype=np.int64), piece], account_ids
+                )
+                names = ", ".join(f"'{territory_ids[t]}'" for t in holders)
+                bound = "minimum" if value < low else "maximum"
+                too_small.append(
+                    f"{what[0]} holds {fmt(value)} of {balance.metric}; with islands: "
+                    f"own_territory it is all that territory {names} may take, but "
+                    f"the band {bound} is {fmt(low if value < low else high)}"
+                )
+    if orphans:
+        lonely = describe_pieces([np.array([], dtype=np.int64)] + orphans, account_ids)
+        raise InfeasibleSpecificationError(
+            "with islands: own_territory every piece of the map needs a territory "
+            "based in it; these have none: " + "; ".join(lonely),
+            lonely,
+        )
+    if too_small:
+        raise InfeasibleSpecificationError(
+            "contiguity cannot hold: " + "; ".join(too_small), too_small
+        )
+    return adjacency, mask
+
+
+def _interchangeable(
+    scenario: Scenario,
+    territories: TerritoryData,
+    t_order: np.ndarray,
+    current: np.ndarray,
+    locks: dict[int, int],
+    roots: np.ndarray | None,
+    eligible: np.ndarray,
+) -> bool:
+    """True when relabelling territories changes nothing: same FTE, capacity,
+    segments and (if travel counts) home, no locks, roots or current alignment."""
+    if len(t_order) < 2 or locks or (roots is not None and (roots >= 0).any()):
+        return False
+    if (current >= 0).any() and (
+        scenario.objective.disruption > 0 or scenario.constraints.max_disruption
+    ):
+        return False
+    fte = territories.fte[t_order]
+    cap = territories.capacity_hours[t_order]
+    same = np.allclose(fte, fte[0]) and (
+        np.all(np.isinf(cap)) or np.allclose(cap, cap[0])
+    )
+    same = same and bool((eligible == eligible[:, :1]).all())
+    if scenario.objective.travel > 0 or scenario.constraints.candidates is not None:
+        lat, lon = territories.lat[t_order], territories.lon[t_order]
+        same = same and bool(np.allclose(lat, lat[0]) and np.allclose(lon, lon[0]))
+    return bool(same)
+
+
+def _distances(
+    scenario: Scenario,
+    account_lat: np.ndarray,
+    account_lon: np.ndarray,
+    territory_lat: np.ndarray,
+    territory_lon: np.ndarray,
+    territory_ids: tuple[str, ...],
+) -> np.ndarray:
+    """Account-to-home km; territories without a home get 0 where nothing needs it."""
+    homeless = np.isnan(territory_lat) | np.isnan(territory_lon)
+    if homeless.any():
+        needs = []
+        if scenario.objective.travel > 0:
+            needs.append("objective.travel > 0")
+        if scenario.constraints.candidates is not None:
+            needs.append("constraints.candidates")
+        geography = scenario.geography
+        if geography and geography.contiguity and geography.home_units == "nearest":
+            needs.append("geography.home_units: nearest")
+        if needs:
+            names = [territory_ids[t] for t in np.nonzero(homeless)[0]]
+            raise InputError(
+                f"territories {preview_ids(names)} have no home lat/lon, which "
+                f"{', '.join(needs)} need(s); fill in the home coordinates or drop "
+                f"those settings"
+            )
+        filled_lat = np.where(homeless, 0.0, territory_lat)
+        filled_lon = np.where(homeless, 0.0, territory_lon)
+        km = distance_matrix_km(account_lat, account_lon, filled_lat, filled_lon)
+        km[:, homeless] = 0.0
+        return km
+    return distance_matrix_km(account_lat, account_lon, territory_lat, territory_lon)
 
 
 def _candidate_pairs(

@@ -46,6 +46,7 @@ TERRITORY_FIELDS = (
     "capacity_hours",
     "segments",
     "parent",
+    "home_unit",
 )
 
 
@@ -98,7 +99,9 @@ class TerritoryColumns(StrictModel):
     """Which column of the territories file holds each field.
 
     ``fte`` defaults to 1.0 when the file has no such column; ``capacity_hours``,
-    ``segments`` (separated by ``;``) and ``parent`` are optional.
+    ``segments`` (separated by ``;``), ``parent`` and ``home_unit`` (the account
+    id of the unit that holds the rep's base, for contiguity) are optional. Home
+    ``lat``/``lon`` may be blank when no distance is used (pure districting).
     """
 
     territory_id: str = "territory_id"
@@ -109,6 +112,7 @@ class TerritoryColumns(StrictModel):
     capacity_hours: str | None = None
     segments: str | None = None
     parent: str | None = None
+    home_unit: str | None = None
 
 
 class AccountTable(StrictModel):
@@ -146,16 +150,19 @@ class BalanceSpec(StrictModel):
 
 
 class ObjectiveSpec(StrictModel):
-    """Weights of the three objective terms (see docs/formulation.md).
+    """Weights of the objective terms (see docs/formulation.md).
 
     ``travel`` multiplies the workload-weighted mean km from account to home,
     ``disruption`` the share of accounts (or of ``disruption_basis``) moved from
-    the current alignment, ``balance`` the weighted mean relative deviation.
+    the current alignment, ``balance`` the weighted mean relative deviation,
+    ``cut_edges`` the number of adjacency edges between different territories
+    (needs ``geography``).
     """
 
     travel: float = Field(default=0.0, ge=0.0)
     disruption: float = Field(default=0.0, ge=0.0)
     balance: float = Field(default=1.0, ge=0.0)
+    cut_edges: float = Field(default=0.0, ge=0.0)
     disruption_basis: Literal["accounts", "potential", "revenue"] = "accounts"
 
 
@@ -206,6 +213,50 @@ class ConstraintSpec(StrictModel):
     candidates: Candidates | None = None
 
 
+class EdgeList(StrictModel):
+    """A file of adjacent account pairs (CSV, Parquet or XLSX), ids as text."""
+
+    path: Path
+    from_column: str = "from"
+    to_column: str = "to"
+    encoding: str = "utf-8"
+
+    _resolve_path = field_validator("path")(_resolve)
+
+
+class PolygonLayer(StrictModel):
+    """Account polygons (GeoJSON, GeoPackage, Shapefile) keyed by ``id_column``."""
+
+    path: Path
+    id_column: str
+    layer: str | None = None
+    repair: bool = True
+
+    _resolve_path = field_validator("path")(_resolve)
+
+
+class GeographySpec(StrictModel):
+    """Where accounts are geographic units: adjacency, contiguity, shapes.
+
+    Adjacency comes from ``adjacency`` (an edge list) or else from ``polygons``
+    (``adjacency_method`` rook: a shared border; queen: a shared point).
+    ``islands`` says what to do with units or groups of units that no edge links
+    to the rest: ``attach_nearest`` links each to its nearest unit, ``own_territory``
+    keeps each territory inside the piece that holds its home unit, ``fail``
+    stops with their list. ``home_units``: ``nearest`` takes the account nearest
+    to each territory's home point, ``column`` the territories' ``home_unit``
+    column, ``none`` leaves territories without a fixed root.
+    """
+
+    adjacency: EdgeList | None = None
+    polygons: PolygonLayer | None = None
+    adjacency_method: Literal["rook", "queen"] = "rook"
+    contiguity: bool = False
+    islands: Literal["attach_nearest", "own_territory", "fail"] = "fail"
+    home_units: Literal["nearest", "column", "none"] = "nearest"
+    map_png: bool = True
+
+
 class SolverSpec(StrictModel):
     """Engine and limits. ``auto`` picks HiGHS."""
 
@@ -238,6 +289,7 @@ class Scenario(StrictModel):
     balance: dict[str, BalanceSpec] = Field(default_factory=dict)
     objective: ObjectiveSpec = ObjectiveSpec()
     constraints: ConstraintSpec = ConstraintSpec()
+    geography: GeographySpec | None = None
     solver: SolverSpec = SolverSpec()
     output: OutputSpec = OutputSpec()
     source_path: Path | None = Field(default=None, exclude=True)

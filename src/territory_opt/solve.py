@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from territory_opt.checker import check_alignment, objective_value
+from territory_opt.contiguity import repair, separator_cuts
 from territory_opt.engines import resolve_engine, run_engine
-from territory_opt.model import TerritoryModel, build_model
+from territory_opt.errors import InputError
+from territory_opt.geography import polygon_pairs, read_edge_list, read_polygons
+from territory_opt.model import TerritoryModel, build_model, pair_lookup
 from territory_opt.presolve import check_presolve
 from territory_opt.problem import Problem, build_problem
 from territory_opt.result import (
@@ -26,11 +30,37 @@ from territory_opt.tables import load_accounts, load_territories
 logger = logging.getLogger(__name__)
 
 
-def load_problem(scenario: Scenario) -> Problem:
-    """Read the scenario's tables and build the validated problem."""
+def load_inputs(scenario: Scenario) -> tuple[Problem, Any]:
+    """Read the scenario's tables (and polygons) and build the validated problem.
+
+    Returns the problem and the accounts' polygons as a GeoDataFrame in account
+    order, or None when the scenario has none.
+    """
     accounts = load_accounts(scenario.accounts, scenario.balance.keys())
     territories = load_territories(scenario.territories)
-    return build_problem(scenario, accounts, territories)
+    geography = scenario.geography
+    polygons = None
+    pairs = None
+    if geography is not None:
+        ids = tuple(sorted(accounts.account_id))
+        if geography.polygons is not None:
+            polygons = read_polygons(geography.polygons, ids)
+        if geography.adjacency is not None:
+            pairs = read_edge_list(geography.adjacency)
+        elif polygons is not None:
+            pairs = polygon_pairs(polygons, geography.adjacency_method)
+        elif geography.contiguity:
+            raise InputError(
+                "geography.contiguity needs adjacency: give geography.adjacency "
+                "(an edge list) or geography.polygons"
+            )
+    problem = build_problem(scenario, accounts, territories, pairs)
+    return problem, polygons
+
+
+def load_problem(scenario: Scenario) -> Problem:
+    """Read the scenario's tables and build the validated problem."""
+    return load_inputs(scenario)[0]
 
 
 def _decode(model: TerritoryModel, values: np.ndarray) -> np.ndarray:
@@ -57,6 +87,50 @@ def _engine_failure(spec: SolverSpec, exc: Exception, started: float) -> EngineO
     )
 
 
+def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
+    """Solve in rounds, adding separator cuts for territories left in pieces.
+
+    All rounds share the time limit. Each round starts from the previous
+    round's alignment (CP-SAT hint). When the limit ends the rounds with pieces
+    left, the stray pieces are repaired by local moves; the checker then decides.
+    """
+    problem = model.problem
+    start = time.perf_counter()
+    deadline = start + spec.time_limit_s
+    hint: np.ndarray | None = None
+    rounds = cuts = 0
+    while True:
+        remaining = deadline - time.perf_counter()
+        round_spec = spec.model_copy(update={"time_limit_s": max(remaining, 0.1)})
+        try:
+            outcome = run_engine(model, round_spec, hint)
+        except Exception as exc:  # any engine fault becomes an error status
+            return interpret(model, spec, _engine_failure(spec, exc, start))
+        rounds += 1
+        if outcome.pair_values is None:
+            break
+        territory_of = _decode(model, outcome.pair_values)
+        if (territory_of < 0).any():
+            break
+        new_cuts = separator_cuts(problem, territory_of)
+        logger.info("contiguity round %d: %d new cuts", rounds, len(new_cuts))
+        if not new_cuts:
+            break
+        if time.perf_counter() >= deadline - 0.1:
+            repaired = repair(model, territory_of)
+            chosen = pair_lookup(problem, np.arange(problem.n_accounts), repaired)
+            values = np.zeros(model.n_pairs)
+            values[chosen[chosen >= 0]] = 1.0
+            outcome = replace(outcome, pair_values=values, status=Status.FEASIBLE)
+            break
+        cuts += len(new_cuts)
+        model = replace(model, rows=model.rows + tuple(new_cuts))
+        hint = outcome.pair_values
+    details = dict(outcome.details) | {"contiguity_rounds": rounds, "cuts": cuts}
+    outcome = replace(outcome, runtime_s=time.perf_counter() - start, details=details)
+    return interpret(model, spec, outcome)
+
+
 def solve_problem(problem: Problem, spec: SolverSpec) -> SolveResult:
     """Run pre-solve checks, build and solve the model, verify the answer.
 
@@ -67,6 +141,8 @@ def solve_problem(problem: Problem, spec: SolverSpec) -> SolveResult:
     """
     check_presolve(problem)
     model = build_model(problem)
+    if problem.contiguity:
+        return _solve_contiguous(model, spec)
     started = time.perf_counter()
     try:
         outcome = run_engine(model, spec)
@@ -144,15 +220,20 @@ def interpret(
 
 @dataclass(frozen=True)
 class Run:
-    """A scenario, its problem and the verified result of solving it."""
+    """A scenario, its problem and the verified result of solving it.
+
+    ``polygons`` holds the accounts' polygons (a GeoDataFrame in account order)
+    when the scenario has them.
+    """
 
     scenario: Scenario
     problem: Problem
     result: SolveResult
+    polygons: Any = None
 
 
 def solve_scenario(scenario: Scenario) -> Run:
     """Load, check and solve a scenario with its own solver settings."""
-    problem = load_problem(scenario)
+    problem, polygons = load_inputs(scenario)
     result = solve_problem(problem, scenario.solver)
-    return Run(scenario=scenario, problem=problem, result=result)
+    return Run(scenario=scenario, problem=problem, result=result, polygons=polygons)

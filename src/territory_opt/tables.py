@@ -200,10 +200,26 @@ def _optional_column(
 
 
 def _coordinates(
-    table: TextTable, lat: str, lon: str, problems: _Problems
+    table: TextTable, lat: str, lon: str, problems: _Problems, allow_blank: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    lat_values = _numbers(table, lat, "lat", problems, minimum=-90.0, maximum=90.0)
-    lon_values = _numbers(table, lon, "lon", problems, minimum=-180.0, maximum=180.0)
+    lat_values = _numbers(
+        table,
+        lat,
+        "lat",
+        problems,
+        minimum=-90.0,
+        maximum=90.0,
+        allow_blank=allow_blank,
+    )
+    lon_values = _numbers(
+        table,
+        lon,
+        "lon",
+        problems,
+        minimum=-180.0,
+        maximum=180.0,
+        allow_blank=allow_blank,
+    )
     return lat_values, lon_values
 
 
@@ -227,7 +243,10 @@ class AccountData:
 
 @dataclass(frozen=True)
 class TerritoryData:
-    """Validated territories, in file order; a vacant territory has rep_id ``""``."""
+    """Validated territories, in file order; a vacant territory has rep_id ``""``.
+
+    ``lat``/``lon`` are NaN where the file leaves the home blank.
+    """
 
     path: Path
     territory_id: tuple[str, ...]
@@ -238,6 +257,7 @@ class TerritoryData:
     capacity_hours: np.ndarray
     segments: tuple[frozenset[str] | None, ...]
     parent: tuple[str, ...]
+    home_unit: tuple[str, ...]
 
 
 BUILT_IN_METRICS = ("potential", "workload_hours", "accounts", "revenue")
@@ -322,7 +342,14 @@ def load_territories(spec: TerritoryTable) -> TerritoryData:
     cols = spec.columns
     optional = {
         name: _optional_column(table, getattr(cols, name), name)
-        for name in ("rep_id", "fte", "capacity_hours", "segments", "parent")
+        for name in (
+            "rep_id",
+            "fte",
+            "capacity_hours",
+            "segments",
+            "parent",
+            "home_unit",
+        )
     }
     wanted = {"territory_id": cols.territory_id, "lat": cols.lat, "lon": cols.lon}
     wanted |= {k: v for k, v in optional.items() if v is not None}
@@ -330,7 +357,7 @@ def load_territories(spec: TerritoryTable) -> TerritoryData:
 
     problems = _Problems(table.path)
     ids = _ids(table, cols.territory_id, "territory_id", problems)
-    lat, lon = _coordinates(table, cols.lat, cols.lon, problems)
+    lat, lon = _coordinates(table, cols.lat, cols.lon, problems, allow_blank=True)
     n = len(ids)
     fte = np.ones(n)
     if optional["fte"] is not None:
@@ -368,6 +395,9 @@ def load_territories(spec: TerritoryTable) -> TerritoryData:
     parent = ("",) * n
     if optional["parent"] is not None:
         parent = tuple(str(v) for v in table.frame[optional["parent"]])
+    home_unit = ("",) * n
+    if optional["home_unit"] is not None:
+        home_unit = tuple(str(v) for v in table.frame[optional["home_unit"]])
     problems.raise_if_any()
     if n == 0:
         raise InputError(f"{table.path}: no territories; add at least one row")
@@ -382,4 +412,5 @@ def load_territories(spec: TerritoryTable) -> TerritoryData:
         capacity_hours=capacity,
         segments=segments,
         parent=parent,
+        home_unit=home_unit,
     )

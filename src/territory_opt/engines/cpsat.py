@@ -89,8 +89,14 @@ def _outward(row: Row, scale: float, coef_int: np.ndarray) -> tuple[int, int]:
     return low, high
 
 
-def solve_cpsat(model: TerritoryModel, spec: SolverSpec) -> EngineOutcome:
-    """Solve with CP-SAT; see the module docstring for the scaling."""
+def solve_cpsat(
+    model: TerritoryModel, spec: SolverSpec, hint: np.ndarray | None = None
+) -> EngineOutcome:
+    """Solve with CP-SAT; see the module docstring for the scaling.
+
+    ``hint`` is a 0/1 value per pair to start from (for example the previous
+    round's solution); without it the current alignment is the hint.
+    """
     start = time.perf_counter()
     cp = cp_model.CpModel()
     x = [cp.new_bool_var(f"x{p}") for p in range(model.n_pairs)]
@@ -132,25 +138,43 @@ def solve_cpsat(model: TerritoryModel, spec: SolverSpec) -> EngineOutcome:
     for i, j in model.family_links:
         cp.add(x[i] == x[j])
 
+    # Cut edges: y ≥ |x[u, t] − x[v, t]| for every territory.
+    cut_vars = []
+    for e, (pu, pv) in enumerate(model.edge_pairs):
+        y = cp.new_bool_var(f"y{e}")
+        for i, j in zip(pu.tolist(), pv.tolist(), strict=True):
+            if i >= 0 and j >= 0:
+                cp.add(y >= x[i] - x[j])
+                cp.add(y >= x[j] - x[i])
+            elif i >= 0 or j >= 0:
+                cp.add(y >= x[max(i, j)])
+        cut_vars.append(y)
+
     # Objective, scaled to integers by K.
     upper = sum(float(model.pair_cost[p].max()) for p in model.account_pairs if len(p))
     upper += sum(w * b for _, w, b in deviations)
+    upper += model.cut_edge_weight * len(cut_vars)
     k_scale = 10.0 ** math.floor(math.log10(OBJECTIVE_LIMIT / max(upper, 1e-12)))
     k_scale = min(k_scale, 1e15)
     pair_int = np.round(model.pair_cost * k_scale).astype(np.int64)
-    objective_vars = list(x) + [d for d, _, _ in deviations]
+    objective_vars = list(x) + [d for d, _, _ in deviations] + cut_vars
     objective_coef = [int(c) for c in pair_int]
     objective_coef += [int(round(w * k_scale)) for _, w, _ in deviations]
+    objective_coef += [int(round(model.cut_edge_weight * k_scale))] * len(cut_vars)
     cp.minimize(cp_model.LinearExpr.weighted_sum(objective_vars, objective_coef))
     coef_error = _relative_rounding(
         np.concatenate([model.pair_cost, [w for _, w, _ in deviations]]), k_scale
     )
 
-    # Warm start from the current alignment where it is allowed.
+    # Warm start from the hint, or else from the current alignment.
     problem = model.problem
-    current = problem.current[problem.pair_account]
-    for p in np.nonzero(current == problem.pair_territory)[0]:
-        cp.add_hint(x[p], 1)
+    if hint is not None:
+        for p, value in enumerate(hint.tolist()):
+            cp.add_hint(x[p], int(value > 0.5))
+    else:
+        current = problem.current[problem.pair_account]
+        for q in np.nonzero(current == problem.pair_territory)[0].tolist():
+            cp.add_hint(x[q], 1)
 
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = spec.time_limit_s

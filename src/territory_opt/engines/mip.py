@@ -59,12 +59,30 @@ def build_pulp(model: TerritoryModel) -> tuple[pulp.LpProblem, list[pulp.LpVaria
     for n, (i, j) in enumerate(model.family_links):
         lp += x[i] - x[j] == 0, f"family_{n}"
 
+    # Cut edges: y ≥ |x[u, t] − x[v, t]| for every territory.
+    for e, (pu, pv) in enumerate(model.edge_pairs):
+        y = pulp.LpVariable(f"y_{e}", lowBound=0, upBound=1)
+        objective.append((y, model.cut_edge_weight))
+        for t, (i, j) in enumerate(zip(pu.tolist(), pv.tolist(), strict=True)):
+            if i >= 0 and j >= 0:
+                lp += y - x[i] + x[j] >= 0, f"cut_{e}_{t}_a"
+                lp += y - x[j] + x[i] >= 0, f"cut_{e}_{t}_b"
+            elif i >= 0 or j >= 0:
+                lp += y - x[max(i, j)] >= 0, f"cut_{e}_{t}"
+
     lp += pulp.LpAffineExpression(objective)
     return lp, x
 
 
-def solve_mip(model: TerritoryModel, spec: SolverSpec, engine: str) -> EngineOutcome:
-    """Solve with ``engine`` = ``highs`` or ``cbc`` through PuLP."""
+def solve_mip(
+    model: TerritoryModel, spec: SolverSpec, engine: str, hint: np.ndarray | None = None
+) -> EngineOutcome:
+    """Solve with ``engine`` = ``highs`` or ``cbc`` through PuLP.
+
+    ``hint`` (a 0/1 value per pair) is not passed on: a previous round's
+    solution breaks the new cuts, and the MIP solvers drop infeasible starts.
+    """
+    del hint
     start = time.perf_counter()
     lp, x = build_pulp(model)
     build_s = time.perf_counter() - start
@@ -111,6 +129,9 @@ def _run_highs(lp: pulp.LpProblem, spec: SolverSpec, gap: float) -> _Outcome:
         threads=spec.threads,
         random_seed=spec.seed,
     )
+    # HiGHS keeps one thread pool per process, sized by the first solve; a later
+    # solve asking for another thread count fails unless the pool is reset.
+    highspy.Highs.resetGlobalScheduler(True)
     with _quiet_stdout():
         lp.solve(solver)
     highs = lp.solverModel
@@ -123,7 +144,14 @@ def _run_highs(lp: pulp.LpProblem, spec: SolverSpec, gap: float) -> _Outcome:
         status = Status.OPTIMAL
     elif model_status == kind.kInfeasible:
         status = Status.INFEASIBLE
-    elif model_status in (kind.kModelError, kind.kSolveError, kind.kLoadError):
+    elif model_status in (
+        kind.kModelError,
+        kind.kSolveError,
+        kind.kLoadError,
+        kind.kNotset,
+        kind.kPresolveError,
+        kind.kPostsolveError,
+    ):
         status = Status.ERROR
     else:
         status = Status.FEASIBLE if has_solution else Status.NO_SOLUTION
