@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ENGINES, write_scenario
 
+from conftest import ENGINES, write_scenario
 from territory_opt.errors import InfeasibleSpecificationError
 from territory_opt.result import Status
 from territory_opt.scenario import load_scenario

@@ -15,9 +15,8 @@ and, for a territory without a home unit, with b in its largest piece,
 
 Every connected alignment satisfies these, so the rounds never cut off a
 feasible answer, and an optimum that is connected is optimal for the
-contiguous problem. When time runs out with pieces left, :func:`repair` moves
-each stray piece to a neighbouring territory whose bands and capacity still
-hold, cheapest first.
+contiguous problem. Between rounds, :mod:`territory_opt.local_search` turns
+each alignment into a contiguous one where it can.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ import logging
 import numpy as np
 
 from territory_opt.adjacency import separator
-from territory_opt.model import Row, TerritoryModel, pair_lookup
+from territory_opt.model import Row, pair_lookup
 from territory_opt.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -99,70 +98,33 @@ def separator_cuts(problem: Problem, territory_of: np.ndarray) -> list[Row]:
     return rows
 
 
-def _fits(problem: Problem, territory_of: np.ndarray, touched: tuple[int, int]) -> bool:
-    k = problem.n_territories
-    for balance in problem.balances:
-        load = np.bincount(territory_of, weights=balance.values, minlength=k)
-        for t in touched:
-            if not balance.lower[t] - 1e-9 <= load[t] <= balance.upper[t] + 1e-9:
-                return False
-    if problem.capacity_enforced:
-        load = np.bincount(territory_of, weights=problem.workload_hours, minlength=k)
-        if any(load[t] > problem.capacity_hours[t] + 1e-9 for t in touched):
-            return False
-    return True
+def neighbour_cuts(problem: Problem) -> list[Row]:
+    """x[a, t] ≤ Σ_{b ∈ N(a)} x[b, t] for every allowed pair but a home unit.
 
-
-def repair(
-    model: TerritoryModel, territory_of: np.ndarray, max_moves: int = 10_000
-) -> np.ndarray:
-    """Move stray pieces to a neighbouring territory while bands and capacity hold.
-
-    Each stray piece (not the main one) goes whole to the adjacent territory,
-    allowed for all its accounts, whose move costs least in the exact objective.
-    Returns the improved alignment; pieces that no move can fix stay where they
-    are, and the checker then reports them.
+    The separator cut with S = N(a): a unit other than the home unit needs a
+    neighbour in its territory. Added before the first round, these remove all
+    single-unit strays at once. Only for territories with a home unit.
     """
-    problem = model.problem
-    assert problem.adjacency is not None
+    assert problem.adjacency is not None and problem.roots is not None
     neighbours = problem.adjacency.neighbours()
-    allowed = np.zeros((problem.n_accounts, problem.n_territories), dtype=bool)
-    allowed[problem.pair_account, problem.pair_territory] = True
-    locked = set(problem.locks)
-    current = territory_of.copy()
-    for _ in range(max_moves):
-        broken = pieces_of(problem, current)
-        moved = False
-        for t, pieces in broken.items():
-            main, _root = _anchor(problem, t, pieces)
-            for i, piece in enumerate(pieces):
-                if i == main or locked & set(piece.tolist()):
-                    continue
-                options = {int(current[s]) for a in piece for s in neighbours[a]} - {t}
-                best = None
-                for u in sorted(options):
-                    if not allowed[piece, u].all():
-                        continue
-                    trial = current.copy()
-                    trial[piece] = u
-                    if _fits(problem, trial, (t, u)):
-                        cost = _objective(model, trial)
-                        if best is None or cost < best[0]:
-                            best = (cost, trial)
-                if best is not None:
-                    current = best[1]
-                    moved = True
-                    break
-            if moved:
-                break
-        if not moved:
-            break
-    return current
-
-
-def _objective(model: TerritoryModel, territory_of: np.ndarray) -> float:
-    problem = model.problem
-    chosen = pair_lookup(problem, np.arange(problem.n_accounts), territory_of)
-    values = np.zeros(model.n_pairs)
-    values[chosen[chosen >= 0]] = 1.0
-    return model.objective_of(values)
+    rows = []
+    for p, (a, t) in enumerate(
+        zip(problem.pair_account.tolist(), problem.pair_territory.tolist(), strict=True)
+    ):
+        if problem.roots[t] < 0 or problem.roots[t] == a:
+            continue
+        near = neighbours[a]
+        near_pairs = pair_lookup(problem, near, np.full(len(near), t))
+        near_pairs = near_pairs[near_pairs >= 0]
+        rows.append(
+            Row(
+                kind="cut",
+                name=f"neighbour[{problem.territory_ids[t]},{problem.account_ids[a]}]",
+                pairs=np.concatenate([near_pairs, [p]]).astype(np.int64),
+                coef=np.concatenate([np.ones(len(near_pairs)), [-1.0]]),
+                lower=0.0,
+                upper=np.inf,
+                territory=t,
+            )
+        )
+    return rows

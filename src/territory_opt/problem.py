@@ -285,6 +285,14 @@ def build_problem(
     allowed = _candidate_pairs(scenario, km, eligible, current, locks, families)
     if pieces_mask is not None:
         allowed &= pieces_mask
+    if adjacency is not None and roots is not None:
+        # A unit can join a rooted territory only if allowed units link it to
+        # the home unit.
+        for t, root in enumerate(roots.tolist()):
+            if root >= 0:
+                for piece in adjacency.components(allowed[:, t]):
+                    if root not in set(piece.tolist()):
+                        allowed[piece, t] = False
     symmetric = _interchangeable(
         scenario, territories, t_order, current, locks, roots, eligible
     )

@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 
 from territory_opt.checker import check_alignment, objective_value
-from territory_opt.contiguity import repair, separator_cuts
+from territory_opt.contiguity import neighbour_cuts, separator_cuts
 from territory_opt.engines import resolve_engine, run_engine
 from territory_opt.errors import InputError
 from territory_opt.geography import polygon_pairs, read_edge_list, read_polygons
+from territory_opt.local_search import local_search
 from territory_opt.model import TerritoryModel, build_model, pair_lookup
 from territory_opt.presolve import check_presolve
 from territory_opt.problem import Problem, build_problem
@@ -87,27 +88,82 @@ def _engine_failure(spec: SolverSpec, exc: Exception, started: float) -> EngineO
     )
 
 
+def _values_of(model: TerritoryModel, territory_of: np.ndarray) -> np.ndarray:
+    """0/1 pair vector of an alignment."""
+    problem = model.problem
+    chosen = pair_lookup(problem, np.arange(problem.n_accounts), territory_of)
+    values = np.zeros(model.n_pairs)
+    values[chosen[chosen >= 0]] = 1.0
+    return values
+
+
+def _from_fallback(
+    model: TerritoryModel, outcome: EngineOutcome, alignment: np.ndarray
+) -> EngineOutcome:
+    """The engine's outcome with the local-search alignment in place of its own."""
+    return replace(
+        outcome,
+        pair_values=_values_of(model, alignment),
+        status=Status.FEASIBLE,
+        message="time limit reached; best contiguous alignment from local search",
+    )
+
+
+ROUND_SHARE = 0.3
+ROUND_MIN_S = 2.0
+LOCAL_SEARCH_SHARE = 0.15
+
+
 def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
     """Solve in rounds, adding separator cuts for territories left in pieces.
 
-    All rounds share the time limit. Each round starts from the previous
-    round's alignment (CP-SAT hint). When the limit ends the rounds with pieces
-    left, the stray pieces are repaired by local moves; the checker then decides.
+    The rounds share the time limit: each may use 30 % of what is left (at
+    least 2 s), so that several rounds fit. Before the first round (from the
+    current alignment, when every account has one) and after every round, a
+    contiguity-keeping local search (at most 15 % of the time left) repairs the
+    alignment; the best one that the checker accepts is kept as a fallback and
+    as the next round's starting point (CP-SAT hint). The rounds stop when an
+    alignment comes back contiguous, when the engine proves that no alignment
+    exists, or when time is up; then the fallback is returned with the last round's bound, which stays
+    a valid bound because every cut is.
     """
     problem = model.problem
     start = time.perf_counter()
     deadline = start + spec.time_limit_s
+    if problem.roots is not None and (problem.roots >= 0).any():
+        model = replace(model, rows=model.rows + tuple(neighbour_cuts(problem)))
     hint: np.ndarray | None = None
+    fallback: tuple[float, np.ndarray] | None = None
+
+    def consider(alignment: np.ndarray) -> None:
+        nonlocal fallback
+        if not check_alignment(problem, alignment):
+            value = objective_value(problem, alignment)
+            if fallback is None or value < fallback[0]:
+                fallback = (value, alignment)
+
+    if (problem.current >= 0).all():
+        # The current alignment is usually close: search from it first.
+        ls_deadline = start + LOCAL_SEARCH_SHARE * spec.time_limit_s
+        consider(local_search(model, problem.current, ls_deadline))
+        if fallback is not None:
+            hint = _values_of(model, fallback[1])
     rounds = cuts = 0
     while True:
         remaining = deadline - time.perf_counter()
-        round_spec = spec.model_copy(update={"time_limit_s": max(remaining, 0.1)})
+        budget = max(remaining * ROUND_SHARE, min(remaining, ROUND_MIN_S), 0.1)
+        round_spec = spec.model_copy(update={"time_limit_s": budget})
         try:
             outcome = run_engine(model, round_spec, hint)
         except Exception as exc:  # any engine fault becomes an error status
             return interpret(model, spec, _engine_failure(spec, exc, start))
         rounds += 1
+        out_of_time = time.perf_counter() >= deadline - 0.1
         if outcome.pair_values is None:
+            if outcome.status is Status.NO_SOLUTION and not out_of_time:
+                continue  # the round's share of time was too short: try again
+            if fallback is not None and outcome.status is Status.NO_SOLUTION:
+                outcome = _from_fallback(model, outcome, fallback[1])
             break
         territory_of = _decode(model, outcome.pair_values)
         if (territory_of < 0).any():
@@ -116,16 +172,16 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
         logger.info("contiguity round %d: %d new cuts", rounds, len(new_cuts))
         if not new_cuts:
             break
-        if time.perf_counter() >= deadline - 0.1:
-            repaired = repair(model, territory_of)
-            chosen = pair_lookup(problem, np.arange(problem.n_accounts), repaired)
-            values = np.zeros(model.n_pairs)
-            values[chosen[chosen >= 0]] = 1.0
-            outcome = replace(outcome, pair_values=values, status=Status.FEASIBLE)
-            break
+        remaining = deadline - time.perf_counter()
+        ls_deadline = time.perf_counter() + LOCAL_SEARCH_SHARE * remaining
+        consider(local_search(model, territory_of, ls_deadline))
         cuts += len(new_cuts)
         model = replace(model, rows=model.rows + tuple(new_cuts))
-        hint = outcome.pair_values
+        hint = _values_of(model, fallback[1]) if fallback else outcome.pair_values
+        if time.perf_counter() >= deadline - 0.1:
+            if fallback is not None:
+                outcome = _from_fallback(model, outcome, fallback[1])
+            break
     details = dict(outcome.details) | {"contiguity_rounds": rounds, "cuts": cuts}
     outcome = replace(outcome, runtime_s=time.perf_counter() - start, details=details)
     return interpret(model, spec, outcome)

@@ -1,0 +1,167 @@
+"""Pipeline hygiene: flags on open opportunities and the funnel integrity score.
+
+Every open opportunity is checked as of ``as_of`` (DOMAIN.md 6.6):
+
+- ``past_due``: the close date is before ``as_of``;
+- ``missing_amount``: the amount is blank, zero or negative;
+- ``missing_close_date``: the close date is blank;
+- ``stale``: days in the current stage exceed ``stale_factor`` times the median
+  days of that stage, or ``stale_fallback_days`` when the stage has no median;
+- ``no_activity``: more than ``no_activity_days`` since the last activity (a blank
+  last activity falls back to the stage entry date, then the creation date; with
+  none of them the flag is not raised);
+- ``pushed``: the close date changed at least ``pushes_threshold`` times;
+- ``invalid_stage``: the stage is neither an open, a won nor a lost stage.
+
+Rates per group: ``count_rate = #flagged / #open`` and ``amount_rate = flagged
+amount / open amount``, where blank and non-positive amounts count as 0. The
+funnel integrity (hygiene) score is ``1 - #open deals with any flag / #open``; it
+is NaN for a group without open deals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from territory_opt.forecast.spec import ForecastSection
+from territory_opt.forecast.stages import days_in_stage
+
+__all__ = ["FLAGS", "hygiene_flags", "hygiene_rates", "hygiene_summary"]
+
+FLAGS = (
+    "past_due",
+    "missing_amount",
+    "missing_close_date",
+    "stale",
+    "no_activity",
+    "pushed",
+    "invalid_stage",
+)
+
+
+def hygiene_flags(
+    opportunities: pd.DataFrame,
+    section: ForecastSection,
+    median_days: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """The hygiene flags of every open opportunity.
+
+    Parameters
+    ----------
+    opportunities
+        Canonical opportunities; only open ones are checked.
+    section
+        The forecast section: ``as_of``, the stages and the hygiene thresholds.
+    median_days
+        Median days per stage (for example from
+        :meth:`~territory_opt.forecast.stages.StageRates.median_days`); stages
+        without one use ``stale_fallback_days``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per open deal, in input order: ``id``, ``territory_id``,
+        ``stage``, ``amount``, ``close_date``, ``days_in_stage``,
+        ``stale_threshold_days``, ``days_since_activity``, one boolean column per
+        flag in :data:`FLAGS`, and ``any_flag``.
+    """
+    rules = section.hygiene
+    as_of = pd.Timestamp(section.as_of)
+    deals = opportunities[opportunities["status"] == "open"]
+    amount = deals["amount"].astype(float)
+    days = days_in_stage(deals, section.as_of)
+    medians = {s: float(v) for s, v in dict(median_days or {}).items()}
+    median = deals["stage"].map(medians).astype(float)
+    threshold = (rules.stale_factor * median).where(
+        median.notna(), rules.stale_fallback_days
+    )
+    touched = (
+        deals["last_activity_date"]
+        .fillna(deals["stage_entered_date"])
+        .fillna(deals["created_date"])
+    )
+    since_activity = (as_of - touched).dt.days.astype(float)
+    known = set(section.stage_order) | set(section.closed_stages)
+
+    flags = pd.DataFrame(
+        {
+            "id": deals["id"],
+            "territory_id": deals["territory_id"],
+            "stage": deals["stage"],
+            "amount": amount,
+            "close_date": deals["close_date"],
+            "days_in_stage": days,
+            "stale_threshold_days": threshold,
+            "days_since_activity": since_activity,
+        }
+    )
+    flags["past_due"] = (deals["close_date"] < as_of).fillna(False)
+    flags["missing_amount"] = amount.isna() | (amount <= 0)
+    flags["missing_close_date"] = deals["close_date"].isna()
+    flags["stale"] = (days > threshold).fillna(False)
+    flags["no_activity"] = (since_activity > rules.no_activity_days).fillna(False)
+    flags["pushed"] = deals["close_date_changes"] >= rules.pushes_threshold
+    flags["invalid_stage"] = ~deals["stage"].isin(known)
+    for name in FLAGS:
+        flags[name] = flags[name].astype(bool)
+    flags["any_flag"] = flags[list(FLAGS)].any(axis=1)
+    return flags.reset_index(drop=True)
+
+
+def _rates(flags: pd.DataFrame) -> dict[str, Any]:
+    """Counts, rates and score of one set of flagged open deals."""
+    n_open = len(flags)
+    weight = flags["amount"].fillna(0.0).clip(lower=0.0)
+    amount_open = float(weight.sum())
+    row: dict[str, Any] = {"n_open": n_open, "amount_open": amount_open}
+    for name in (*FLAGS, "any_flag"):
+        hit = flags[name].to_numpy(dtype=bool)
+        count = int(hit.sum())
+        row[f"{name}_count"] = count
+        row[f"{name}_count_rate"] = count / n_open if n_open else np.nan
+        flagged = float(weight[hit].sum())
+        row[f"{name}_amount_rate"] = flagged / amount_open if amount_open else np.nan
+    any_count = row["any_flag_count"]
+    row["hygiene_score"] = 1.0 - any_count / n_open if n_open else np.nan
+    return row
+
+
+def hygiene_rates(
+    flags: pd.DataFrame,
+    *,
+    group_by: str = "territory_id",
+    groups: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Flag rates by count and by amount, and the hygiene score, per group.
+
+    Parameters
+    ----------
+    flags
+        Output of :func:`hygiene_flags`.
+    group_by
+        Column that names the group (default ``territory_id``).
+    groups
+        Groups to report even without open deals (their rates are NaN).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, sorted: ``n_open``, ``amount_open``, and for each flag
+        and ``any_flag`` the ``_count``, ``_count_rate`` and ``_amount_rate``;
+        then ``hygiene_score``.
+    """
+    names = sorted(set(flags[group_by]) | set(groups or ()))
+    parts = {str(name): part for name, part in flags.groupby(group_by, sort=False)}
+    empty = flags.iloc[0:0]
+    rows = [{group_by: name, **_rates(parts.get(str(name), empty))} for name in names]
+    columns = [group_by, *_rates(empty).keys()]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def hygiene_summary(flags: pd.DataFrame) -> dict[str, Any]:
+    """The same figures as :func:`hygiene_rates` over all open deals together."""
+    return _rates(flags)

@@ -1,0 +1,269 @@
+"""Q3 bounds with total preservation and Q4 rounding (DOMAIN.md 6.3).
+
+- Q3: ``L_i = max(abs_min, basis_i (1 + yoy_min))``,
+  ``U_i = min(abs_max, basis_i (1 + yoy_max))``; the scalar λ with
+  ``Σ clamp(λ Q_i^raw, L_i, U_i) = T_street`` is found by bisection (the sum does
+  not decrease in λ) and then solved exactly on the territories strictly inside
+  their bounds. When the floors alone exceed the target every quota sits at its
+  floor (``over_floor``); when the caps cannot reach it, at its cap
+  (``under_cap``).
+- Q4: ``q_i = floor(Q_i / u) u``; the ``R`` territories with the largest
+  remainders get one more unit, ties by territory id; the bounds are checked again
+  with a tolerance of one unit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "BoundedQuotas",
+    "RoundedQuotas",
+    "apply_bounds",
+    "clamp_bounds",
+    "quota_bounds",
+    "round_quotas",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+# Bisection on λ stops when the bracket is this narrow relative to λ; an exact
+# solve on the free territories then removes the last rounding.
+_LAMBDA_RTOL = 1e-15
+_MAX_BISECTIONS = 400
+# Remainders that agree to this many decimals count as a tie in Q4.
+_REMAINDER_DECIMALS = 9
+
+
+def quota_bounds(
+    basis: npt.ArrayLike,
+    yoy_min: float | None,
+    yoy_max: float | None,
+    abs_min: float | None,
+    abs_max: float | None,
+) -> tuple[FloatArray, FloatArray]:
+    """Q3 bounds ``L_i = max(abs_min, basis_i (1 + yoy_min))`` and
+    ``U_i = min(abs_max, basis_i (1 + yoy_max))``.
+
+    A missing bound is open; a territory without a basis (NaN, for example a new
+    territory) gets only the absolute bounds. Floors are never below 0.
+
+    Returns
+    -------
+    tuple
+        Lower and upper bound per territory, in currency.
+    """
+    b = np.asarray(basis, dtype=np.float64)
+    has_basis = np.isfinite(b)
+    lower = np.zeros(b.size)
+    upper = np.full(b.size, np.inf)
+    if yoy_min is not None:
+        lower = np.where(has_basis, np.maximum(lower, b * (1.0 + yoy_min)), lower)
+    if yoy_max is not None:
+        upper = np.where(has_basis, b * (1.0 + yoy_max), upper)
+    if abs_min is not None:
+        lower = np.maximum(lower, abs_min)
+    if abs_max is not None:
+        upper = np.minimum(upper, abs_max)
+    return lower, upper
+
+
+@dataclass(frozen=True)
+class BoundedQuotas:
+    """Result of Q3.
+
+    ``status`` is ``ok``, ``over_floor`` (the floors alone exceed the target) or
+    ``under_cap`` (the caps cannot reach it); ``residual`` is target minus the sum
+    of the quotas; ``bound_hit`` says ``none``, ``floor`` or ``cap`` per territory.
+    """
+
+    quotas: FloatArray
+    scale: float
+    bound_hit: tuple[str, ...]
+    status: str
+    residual: float
+
+
+def apply_bounds(
+    raw: npt.ArrayLike,
+    lower: npt.ArrayLike,
+    upper: npt.ArrayLike,
+    target: float,
+) -> BoundedQuotas:
+    """Q3: the scale λ with ``Σ clamp(λ Q_i^raw, L_i, U_i) = target``.
+
+    The left side does not decrease in λ, so bisection brackets λ; the exact value
+    is then solved on the territories that sit strictly inside their bounds.
+
+    Parameters
+    ----------
+    raw
+        Quotas before bounds, at least 0, in currency.
+    lower, upper
+        Bounds per territory (``upper`` may be ``inf``), with ``lower <= upper``.
+    target
+        The total to reach, in currency.
+
+    Returns
+    -------
+    BoundedQuotas
+        The bounded quotas, λ, the status and the residual.
+    """
+    q = np.asarray(raw, dtype=np.float64)
+    low = np.asarray(lower, dtype=np.float64)
+    high = np.asarray(upper, dtype=np.float64)
+
+    def total(scale: float) -> float:
+        return float(np.clip(scale * q, low, high).sum())
+
+    floor_total = total(0.0)
+    ceiling_total = float(np.where(q > 0.0, high, np.clip(0.0, low, high)).sum())
+    if floor_total > target:
+        quotas = np.clip(np.zeros_like(q), low, high)
+        return _bounded(quotas, q, low, high, 0.0, "over_floor", target)
+    if ceiling_total < target:
+        quotas = np.where(q > 0.0, high, np.clip(0.0, low, high))
+        return _bounded(quotas, q, low, high, math.inf, "under_cap", target)
+
+    lo, hi = 0.0, 1.0
+    while total(hi) < target:
+        lo, hi = hi, hi * 2.0
+    for _ in range(_MAX_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        if total(mid) < target:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= _LAMBDA_RTOL * hi:
+            break
+    scale = _exact_scale(q, low, high, target, hi)
+    quotas = np.clip(scale * q, low, high)
+    return _bounded(quotas, q, low, high, scale, "ok", target)
+
+
+def clamp_bounds(
+    raw: npt.ArrayLike, lower: npt.ArrayLike, upper: npt.ArrayLike, target: float
+) -> BoundedQuotas:
+    """Clamp quotas to their bounds without rescaling (λ = 1).
+
+    Used where quotas are not shares of the target (historical ``bottom_up`` and a
+    fixed probability of attainment); the residual is the gap to ``target``.
+    """
+    q = np.asarray(raw, dtype=np.float64)
+    low = np.asarray(lower, dtype=np.float64)
+    high = np.asarray(upper, dtype=np.float64)
+    return _bounded(np.clip(q, low, high), q, low, high, 1.0, "ok", target)
+
+
+def _exact_scale(
+    q: FloatArray, low: FloatArray, high: FloatArray, target: float, guess: float
+) -> float:
+    """Solve λ exactly on the territories that are free at ``guess``."""
+    scaled = guess * q
+    free = (scaled > low) & (scaled < high) & (q > 0.0)
+    if not free.any():
+        return guess
+    fixed_total = float(np.clip(scaled[~free], low[~free], high[~free]).sum())
+    scale = (target - fixed_total) / float(q[free].sum())
+    check = scale * q[free]
+    inside = (check >= low[free] * (1 - 1e-12)) & (check <= high[free] * (1 + 1e-12))
+    return scale if scale > 0.0 and bool(inside.all()) else guess
+
+
+def _bounded(
+    quotas: FloatArray,
+    raw: FloatArray,
+    low: FloatArray,
+    high: FloatArray,
+    scale: float,
+    status: str,
+    target: float,
+) -> BoundedQuotas:
+    """Flag which bound each territory hit and assemble the record."""
+    with np.errstate(invalid="ignore"):
+        scaled = np.where(raw > 0.0, scale * raw, 0.0)
+    hit = np.where(
+        (scaled > high * (1 + 1e-12)) & np.isfinite(high),
+        "cap",
+        np.where((scaled < low * (1 - 1e-12)) & (low > 0.0), "floor", "none"),
+    )
+    residual = target - float(quotas.sum())
+    return BoundedQuotas(quotas, float(scale), tuple(hit.tolist()), status, residual)
+
+
+@dataclass(frozen=True)
+class RoundedQuotas:
+    """Result of Q4: rounded quotas, ``residual`` = Σ rounded − Σ unrounded, and one
+    plain-language line per bound breached by more than one unit."""
+
+    quotas: FloatArray
+    residual: float
+    violations: tuple[str, ...]
+
+
+def round_quotas(
+    quotas: npt.ArrayLike,
+    territory_ids: Sequence[str],
+    unit: float,
+    *,
+    preserve_total: bool = True,
+    lower: npt.ArrayLike | None = None,
+    upper: npt.ArrayLike | None = None,
+) -> RoundedQuotas:
+    """Q4: round to multiples of ``unit`` by largest remainder.
+
+    ``q_i = floor(Q_i / u) u``; then ``R = round(Σ Q / u) − Σ q_i / u`` territories
+    with the largest remainders get one more unit, ties broken by territory id
+    ascending. Without ``preserve_total`` each quota is rounded half up on its own.
+
+    Parameters
+    ----------
+    quotas
+        Quotas in currency.
+    territory_ids
+        Ids in the same order, for the tie-break and the messages.
+    unit
+        The rounding unit, in currency.
+    preserve_total
+        Keep the total (rounded to the unit); default true.
+    lower, upper
+        Optional bounds to check again, with a tolerance of one unit.
+
+    Returns
+    -------
+    RoundedQuotas
+        The rounded quotas, the residual and the bound violations.
+    """
+    exact = np.asarray(quotas, dtype=np.float64)
+    units = exact / unit
+    if preserve_total:
+        # A quota that is an exact multiple up to float noise must not lose a unit.
+        whole = np.floor(units + 1e-9)
+        remainder = np.round(units - whole, _REMAINDER_DECIMALS)
+        missing = math.floor(float(units.sum()) + 0.5) - int(whole.sum())
+        order = sorted(
+            range(exact.size), key=lambda i: (-remainder[i], str(territory_ids[i]))
+        )
+        whole[order[: max(missing, 0)]] += 1.0
+    else:
+        whole = np.floor(units + 0.5)
+    rounded = whole * unit
+
+    violations: list[str] = []
+    for bound, side in ((lower, "floor"), (upper, "cap")):
+        if bound is None:
+            continue
+        limit = np.asarray(bound, dtype=np.float64)
+        beyond = rounded < limit - unit if side == "floor" else rounded > limit + unit
+        for i in np.flatnonzero(beyond).tolist():
+            violations.append(
+                f"territory {territory_ids[i]}: quota {rounded[i]:,.0f} breaks its "
+                f"{side} {limit[i]:,.0f} by more than the rounding unit {unit:,.0f}"
+            )
+    residual = float(rounded.sum() - exact.sum())
+    return RoundedQuotas(rounded, residual, tuple(violations))
