@@ -124,8 +124,8 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
     alignment; the best one that the checker accepts is kept as a fallback and
     as the next round's starting point (CP-SAT hint). The rounds stop when an
     alignment comes back contiguous, when the engine proves that no alignment
-    exists, or when time is up; then the fallback is returned with the last round's bound, which stays
-    a valid bound because every cut is.
+    exists, or when time is up; then the fallback is returned with the last
+    round's bound, which stays a valid bound because every cut is.
     """
     problem = model.problem
     start = time.perf_counter()
