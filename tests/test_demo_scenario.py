@@ -65,3 +65,46 @@ def test_demo_solves_within_every_band(engine: str) -> None:
     assert moved <= 0.35 + 1e-9
     assert run.result.best_bound is not None
     assert run.result.best_bound <= run.result.objective + 1e-9
+
+
+def test_demo_writes_quotas_that_sum_to_the_street_target(tmp_path: Path) -> None:
+    """The demo's quota section: quotas.csv sums to target × 1.05, comp.csv per rep."""
+    from typer.testing import CliRunner
+
+    from territory_opt.cli import app
+
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(
+        app,
+        [
+            "solve",
+            str(FOLDER / "scenario.yaml"),
+            "--time-limit",
+            "15",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    quotas = pd.read_csv(out / "quotas.csv", dtype={"territory_id": str})
+    # 150,000,000 with 5% territory over-assignment, rounded to 10,000 units.
+    assert quotas["quota_full"].sum() == pytest.approx(157_500_000, abs=1e-6)
+    assert len(quotas) == 24
+    comp = pd.read_csv(out / "comp.csv", dtype={"rep_id": str})
+    assert "TBH-T07" in set(comp["rep_id"])
+    metrics = pd.read_json(out / "metrics.json", typ="series")
+    assert metrics["quota"]["summary"]["street_target"] == pytest.approx(157_500_000)
+
+
+def test_quota_command_on_the_current_alignment(tmp_path: Path) -> None:
+    """territory-opt quota runs on last year's alignment without solving."""
+    from typer.testing import CliRunner
+
+    from territory_opt.cli import app
+
+    out = tmp_path / "quota"
+    result = CliRunner().invoke(
+        app, ["quota", str(FOLDER / "scenario.yaml"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["comp.csv", "quotas.csv"]

@@ -24,13 +24,20 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from territory_opt import __version__
-from territory_opt.errors import InfeasibleSpecificationError, TerritoryOptError
-from territory_opt.outputs import territory_indices, write_results
+from territory_opt.errors import (
+    InfeasibleSpecificationError,
+    TerritoryOptError,
+    preview_ids,
+)
+from territory_opt.extras import Extras, run_extras
+from territory_opt.outputs import territory_indices, write_folder, write_results
 from territory_opt.presolve import check_presolve
+from territory_opt.problem import Problem
 from territory_opt.result import SolveResult, Status
 from territory_opt.scenario import load_scenario, scenario_json_schema
 from territory_opt.scorecard import scorecard, territory_table
 from territory_opt.solve import Run, load_problem, solve_problem
+from territory_opt.tables import read_text_table
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -223,7 +230,10 @@ def _solve(
         _print_summary(run)
     if run.result.has_alignment:
         try:
-            written = write_results(run, folder, force=force)
+            extras = run_extras(scenario, problem, territory_indices(run))
+            if not quiet:
+                _print_extras(extras)
+            written = write_results(run, folder, force=force, extras=extras)
         except TerritoryOptError as exc:
             err.print(f"[red]error[/red]: {exc}", highlight=False)
             return exc.exit_code
@@ -299,6 +309,113 @@ def _print_summary(run: Run) -> None:
             f"disruption: {100 * moved['accounts_moved_share']:.1f}% of accounts, "
             f"{100 * moved['potential_moved_share']:.1f}% of potential moved"
         )
+
+
+def _print_extras(extras: Extras) -> None:
+    """One line each for quotas and forecast; their warnings are logged."""
+    if extras.quota is not None:
+        summary, fairness = extras.quota.summary, extras.quota.fairness
+        out.print(
+            f"quotas: street target {summary['street_target']:,.0f}, "
+            f"P(quota) from {fairness['p_attain_min']:.1%} to "
+            f"{fairness['p_attain_max']:.1%}, {len(extras.quota.warnings)} warning(s)"
+        )
+    if extras.forecast is not None:
+        frame = extras.forecast.forecast
+        total = f"{frame['E'].sum():,.0f}" if "E" in frame else "n/a"
+        out.print(
+            f"forecast: weighted pipeline {total}, "
+            f"{len(extras.forecast.warnings)} warning(s)"
+        )
+
+
+def _alignment_of(problem: Problem, path: Path | None) -> np.ndarray:
+    """Territory index per account from an alignment.csv, or the current one."""
+    index = problem.territory_index()
+    if path is None:
+        if (problem.current < 0).any():
+            raise InputErrorForCli(
+                "the accounts have no current territory for every account; pass "
+                "--alignment with an alignment.csv (account_id, territory_id)"
+            )
+        return problem.current.copy()
+    table = read_text_table(path).frame
+    for column in ("account_id", "territory_id"):
+        if column not in table:
+            raise InputErrorForCli(f"{path}: no column '{column}'")
+    given = dict(zip(table["account_id"], table["territory_id"], strict=True))
+    missing = [a for a in problem.account_ids if a not in given]
+    unknown = sorted({t for t in given.values() if t not in index})
+    if missing or unknown:
+        raise InputErrorForCli(
+            f"{path}: {len(missing)} account(s) missing ({preview_ids(missing)}) and "
+            f"unknown territory id(s) {preview_ids(unknown)}"
+        )
+    return np.array([index[given[a]] for a in problem.account_ids], dtype=np.int64)
+
+
+def _extras_command(
+    scenario_path: Path,
+    alignment: Path | None,
+    out_dir: Path | None,
+    force: bool,
+    section: str,
+) -> int:
+    try:
+        scenario = load_scenario(scenario_path)
+        if getattr(scenario, section) is None:
+            raise InputErrorForCli(
+                f"{scenario_path}: the scenario has no '{section}' section"
+            )
+        problem = load_problem(scenario)
+        territory_of = _alignment_of(problem, alignment)
+        if section == "quota":
+            scenario = scenario.model_copy(update={"forecast": None})
+        extras = run_extras(scenario, problem, territory_of)
+        _print_extras(extras)
+        folder = out_dir or scenario.output_folder().with_name(
+            f"{scenario.name}_{section}"
+        )
+        written = write_folder(folder, extras.write, force=force)
+    except TerritoryOptError as exc:
+        err.print(f"[red]error[/red]: {exc}", highlight=False)
+        return exc.exit_code
+    out.print(f"results written to [bold]{written}[/bold]")
+    return EXIT_OK
+
+
+AlignmentOpt = Annotated[
+    Path | None,
+    typer.Option(help="alignment.csv to use; default: the current alignment."),
+]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Result folder.")]
+
+
+@app.command()
+def quota(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO")],
+    alignment: AlignmentOpt = None,
+    out_dir: OutOpt = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing folder.")] = False,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Set quotas and simulate comp on an existing alignment."""
+    _setup_logging(verbose, False)
+    raise typer.Exit(_extras_command(scenario_path, alignment, out_dir, force, "quota"))
+
+
+@app.command()
+def forecast(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO")],
+    alignment: AlignmentOpt = None,
+    out_dir: OutOpt = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing folder.")] = False,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Forecast from the funnel, check its integrity, on an existing alignment."""
+    _setup_logging(verbose, False)
+    code = _extras_command(scenario_path, alignment, out_dir, force, "forecast")
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import logging
 import os
 import platform
 import shutil
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pandas as pd
 
 from territory_opt import __version__
 from territory_opt.errors import InputError
+from territory_opt.extras import Extras
 from territory_opt.scorecard import (
     account_distances_km,
     current_alignment,
@@ -120,8 +122,11 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def write_results(run: Run, folder: Path, *, force: bool = False) -> Path:
-    """Write the result folder of ``run`` atomically and return its path.
+def write_folder(
+    folder: Path, fill: Callable[[Path], None], *, force: bool = False
+) -> Path:
+    """Create ``folder`` whole: ``fill`` writes into a temporary folder beside it,
+    which is renamed into place only when ``fill`` returns.
 
     Raises
     ------
@@ -139,7 +144,7 @@ def write_results(run: Run, folder: Path, *, force: bool = False) -> Path:
     shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir()
     try:
-        _write_files(run, temporary)
+        fill(temporary)
         if folder.exists():
             retired = folder.parent / f".{folder.name}.old-{os.getpid()}"
             folder.rename(retired)
@@ -154,9 +159,30 @@ def write_results(run: Run, folder: Path, *, force: bool = False) -> Path:
     return folder
 
 
-def _write_files(run: Run, folder: Path) -> None:
+def write_results(
+    run: Run, folder: Path, *, force: bool = False, extras: Extras | None = None
+) -> Path:
+    """Write the result folder of ``run`` atomically and return its path.
+
+    ``extras`` adds the quota, comp and forecast files and metrics sections.
+
+    Raises
+    ------
+    OutputExistsError
+        When ``folder`` exists and ``force`` is false.
+    """
+    return write_folder(
+        folder, lambda target: _write_files(run, target, extras), force=force
+    )
+
+
+def _write_files(run: Run, folder: Path, extras: Extras | None = None) -> None:
     formats = set(run.scenario.output.formats)
-    document = _clean(metrics_document(run))
+    document = metrics_document(run)
+    if extras is not None:
+        document |= extras.metrics()
+        extras.write(folder)
+    document = _clean(document)
     with open(folder / "metrics.json", "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=2, default=_json_default)
         handle.write("\n")

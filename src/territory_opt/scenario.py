@@ -15,16 +15,16 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
+from territory_opt.config import StrictModel, resolve_path
 from territory_opt.errors import InputError
+from territory_opt.forecast.spec import ForecastSection
+from territory_opt.quota.spec import QuotaSection
 
 ACCOUNT_FIELDS = (
     "account_id",
@@ -48,32 +48,6 @@ TERRITORY_FIELDS = (
     "parent",
     "home_unit",
 )
-
-
-class StrictModel(BaseModel):
-    """Frozen model that names the valid keys when it meets an unknown one."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_unknown_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            valid = {k for k, f in cls.model_fields.items() if not f.exclude}
-            unknown = sorted(str(k) for k in data if k not in valid)
-            if unknown:
-                raise ValueError(
-                    f"unknown key(s) {', '.join(unknown)}; "
-                    f"valid keys are: {', '.join(sorted(valid))}"
-                )
-        return data
-
-
-def _resolve(value: Path, info: ValidationInfo) -> Path:
-    base = (info.context or {}).get("base_dir")
-    if base is not None and not value.is_absolute():
-        return (Path(base) / value).resolve()
-    return value
 
 
 class AccountColumns(StrictModel):
@@ -123,7 +97,7 @@ class AccountTable(StrictModel):
     encoding: str = "utf-8"
     columns: AccountColumns = AccountColumns()
 
-    _resolve_path = field_validator("path")(_resolve)
+    _resolve_path = field_validator("path")(resolve_path)
 
 
 class TerritoryTable(StrictModel):
@@ -134,7 +108,7 @@ class TerritoryTable(StrictModel):
     encoding: str = "utf-8"
     columns: TerritoryColumns = TerritoryColumns()
 
-    _resolve_path = field_validator("path")(_resolve)
+    _resolve_path = field_validator("path")(resolve_path)
 
 
 class BalanceSpec(StrictModel):
@@ -221,7 +195,7 @@ class EdgeList(StrictModel):
     to_column: str = "to"
     encoding: str = "utf-8"
 
-    _resolve_path = field_validator("path")(_resolve)
+    _resolve_path = field_validator("path")(resolve_path)
 
 
 class PolygonLayer(StrictModel):
@@ -232,7 +206,7 @@ class PolygonLayer(StrictModel):
     layer: str | None = None
     repair: bool = True
 
-    _resolve_path = field_validator("path")(_resolve)
+    _resolve_path = field_validator("path")(resolve_path)
 
 
 class GeographySpec(StrictModel):
@@ -276,7 +250,7 @@ class OutputSpec(StrictModel):
     @field_validator("folder")
     @classmethod
     def _resolve_folder(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        return None if value is None else _resolve(value, info)
+        return None if value is None else resolve_path(value, info)
 
 
 class Scenario(StrictModel):
@@ -290,6 +264,8 @@ class Scenario(StrictModel):
     objective: ObjectiveSpec = ObjectiveSpec()
     constraints: ConstraintSpec = ConstraintSpec()
     geography: GeographySpec | None = None
+    quota: QuotaSection | None = None
+    forecast: ForecastSection | None = None
     solver: SolverSpec = SolverSpec()
     output: OutputSpec = OutputSpec()
     source_path: Path | None = Field(default=None, exclude=True)

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from territory_opt.scenario import StrictModel
+from territory_opt.config import StrictModel
 
 __all__ = [
     "CATEGORIES",

@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from territory_opt.config import StrictModel
 from territory_opt.errors import InputError
-from territory_opt.scenario import StrictModel
 
 __all__ = [
     "AbsoluteBounds",
