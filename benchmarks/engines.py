@@ -44,6 +44,14 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _shown(path: Path) -> str:
+    """The path relative to the repository when it lies inside it."""
+    try:
+        return path.resolve().relative_to(HERE.parent).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", nargs="?", default=str(DEFAULT))
@@ -86,7 +94,7 @@ def main() -> None:
         f"Python {platform.python_version()}"
     )
     command = (
-        f"python benchmarks/engines.py {Path(args.scenario).as_posix()} "
+        f"python benchmarks/engines.py {_shown(Path(args.scenario))} "
         f"--time-limit {args.time_limit:g} --threads {args.threads}"
     )
     out = HERE / "results" / f"engines_{base.name}"

@@ -146,9 +146,8 @@ def test_corner_contact_counts_as_two_parts() -> None:
     """Two squares meeting at one corner stay two parts after the dissolve."""
     polygons = to_wgs84([square(0, 0), square(1, 1)], ["a", "b"])
     table = pd.DataFrame({"territory_id": ["T"]})
-    assert piece_counts(dissolve_territories(polygons, ["T", "T"], table)).tolist() == [
-        2
-    ]
+    dissolved = dissolve_territories(polygons, ["T", "T"], table)
+    assert piece_counts(dissolved).tolist() == [2]
 
 
 def test_bow_tie_is_repaired_into_two_triangles(
@@ -363,3 +362,31 @@ def test_polygons_without_crs_are_refused(table: pd.DataFrame) -> None:
     polygons = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)])
     with pytest.raises(InputError, match="no coordinate reference system"):
         dissolve_territories(polygons, ["T-SQ"], table)
+
+
+def test_repeated_territory_in_table_is_refused(units: gpd.GeoDataFrame) -> None:
+    """A territory table listing '02142' twice is refused with the id quoted."""
+    table = pd.DataFrame({"territory_id": ["02142", "T-SQ", "02142"]})
+    with pytest.raises(InputError) as caught:
+        dissolve_territories(units, ["02142"] * 5, table)
+    assert str(caught.value) == (
+        "the territory table repeats territory id(s) '02142'; give one row per "
+        "territory"
+    )
+
+
+def test_homes_without_coordinates_are_refused(
+    units: gpd.GeoDataFrame,
+    alignment: list[str],
+    dissolved: gpd.GeoDataFrame,
+    tmp_path: Path,
+) -> None:
+    """A homes table without lat and lon names the missing columns."""
+    homes = pd.DataFrame({"territory_id": TABLE_ORDER})
+    with pytest.raises(InputError) as caught:
+        draw_map(units, alignment, dissolved, homes, tmp_path / "map.png", "x")
+    assert str(caught.value) == (
+        "the home bases lack column(s) 'lat', 'lon'; give territory_id, lat and "
+        "lon (degrees, NaN for no home)"
+    )
+    assert not (tmp_path / "map.png").exists()

@@ -92,6 +92,8 @@ def test_json_schema_describes_every_section() -> None:
         "objective",
         "constraints",
         "geography",
+        "quota",
+        "forecast",
         "solver",
         "output",
     }

@@ -36,7 +36,7 @@ from territory_opt.problem import Problem
 from territory_opt.result import SolveResult, Status
 from territory_opt.scenario import load_scenario, scenario_json_schema
 from territory_opt.scorecard import scorecard, territory_table
-from territory_opt.solve import Run, load_problem, solve_problem
+from territory_opt.solve import Run, load_inputs, load_problem, solve_problem
 from territory_opt.tables import read_text_table
 
 EXIT_OK = 0
@@ -213,7 +213,7 @@ def _solve(
                 f"{folder}: the result folder exists already; pass --force to "
                 f"replace it or --out to write elsewhere"
             )
-        problem = load_problem(scenario)
+        problem, polygons = load_inputs(scenario)
         result = _solve_with_progress(
             lambda: solve_problem(problem, scenario.solver),
             scenario.solver.time_limit_s,
@@ -225,7 +225,7 @@ def _solve(
     except TerritoryOptError as exc:
         err.print(f"[red]error[/red]: {exc}", highlight=False)
         return exc.exit_code
-    run = Run(scenario=scenario, problem=problem, result=result)
+    run = Run(scenario=scenario, problem=problem, result=result, polygons=polygons)
     if not quiet:
         _print_summary(run)
     if run.result.has_alignment:

@@ -137,10 +137,7 @@ def polsby_popper(geometries: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     InputError
         When the geometries have no coordinate reference system.
     """
-    area_m2, perimeter_m = _area_perimeter_m(geometries)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score = 4.0 * math.pi * area_m2 / perimeter_m**2
-    return np.where(perimeter_m > 0, score, np.nan)
+    return _polsby_popper(*_area_perimeter_m(geometries))
 
 
 def piece_counts(geometries: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
@@ -151,8 +148,7 @@ def piece_counts(geometries: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
     :func:`dissolve_territories` a count above 1 means the territory is split on
     the map; two units that meet only at a corner count as two parts.
     """
-    values = _geometry_values(geometries)
-    parts = [_polygonal(g) for g in values]
+    parts = [_polygonal(g) for g in geometries.geometry.to_numpy()]
     return np.array(
         [0 if p.is_empty else shapely.get_num_geometries(p) for p in parts],
         dtype=np.int64,
@@ -184,14 +180,22 @@ def compactness_of_dissolved(dissolved: gpd.GeoDataFrame) -> dict[str, Any]:
         ``territory_id``, ``polsby_popper``, ``parts``, ``area_km2`` and
         ``perimeter_km`` (equal-area projection EPSG:6933). ``summary``:
         ``polsby_popper_mean`` and ``polsby_popper_min`` over territories with
-        an area, ``least_compact_territory`` (first id on ties), ``split_territories``
-        (territories of more than one part) and ``empty_territories``. Values
-        that do not exist (the score of an empty territory, the mean of none)
-        are None; all numbers are plain Python ints and floats.
+        an area, ``least_compact_territory`` (the first row on ties),
+        ``split_territories`` (territories of more than one part) and
+        ``empty_territories``. Values that do not exist (the score of an empty
+        territory, the mean of none) are None; all numbers are plain Python
+        ints and floats, so the dictionary goes to ``json.dump`` as it is.
+
+    Raises
+    ------
+    InputError
+        When ``dissolved`` has no ``territory_id`` column or no coordinate
+        reference system.
     """
-    score = polsby_popper(dissolved)
-    parts = piece_counts(dissolved)
+    _require_territory_id(dissolved)
     area_m2, perimeter_m = _area_perimeter_m(dissolved)
+    score = _polsby_popper(area_m2, perimeter_m)
+    parts = piece_counts(dissolved)
     ids = [str(t) for t in dissolved["territory_id"]]
     territories = [
         {
@@ -309,11 +313,13 @@ def draw_map(
     of the rest) sits right of the map.
 
     The map is drawn in longitude and latitude degrees with the aspect ratio set
-    to 1/cos(φ) for the mid latitude φ of the units, so that east-west and
-    north-south distances have the same scale at the centre of the map. This
-    works anywhere on the globe, keeps familiar degree ticks, and near the
-    centre looks like a conformal projection; only maps spanning tens of degrees
-    of latitude would read better in a projected system.
+    to 1/cos(φ) for the mid latitude φ of the units (an equirectangular view
+    true to scale at φ), so that a kilometre east-west and a kilometre
+    north-south have the same length at the centre of the map. We chose it over
+    a projected system such as EPSG:5070 because it works anywhere on the globe
+    and keeps degree ticks that users can match to their data; its east-west
+    error grows with distance from φ (about 18% at the Canadian border on a map
+    of the lower 48 states), which is small for regional maps.
 
     Parameters
     ----------
@@ -334,12 +340,24 @@ def draw_map(
         Figure width and height in inches; 10 × 8 by default.
     dpi
         Pixels per inch; 150 by default, which gives a 1500 × 1200 pixel image.
+
+    Raises
+    ------
+    InputError
+        As :func:`dissolve_territories` for the alignment, and when ``homes``
+        lacks one of its three columns.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    missing = [c for c in ("territory_id", "lat", "lon") if c not in homes.columns]
+    if missing:
+        raise InputError(
+            f"the home bases lack column(s) {', '.join(repr(c) for c in missing)}; "
+            f"give territory_id, lat and lon (degrees, NaN for no home)"
+        )
     units = _wgs84(polygons)
     territories = _wgs84_frame(dissolved)
     territory_ids = [str(t) for t in territories["territory_id"]]
@@ -382,29 +400,35 @@ def draw_map(
     logger.info("wrote map of %d territories to %s", len(territory_ids), path)
 
 
-def _geometry_values(geometries: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
-    return np.asarray(geometries.geometry.to_numpy(), dtype=object)
-
-
-def _wgs84(geometries: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoSeries:
-    """The geometry column in WGS84, refusing geometry without a CRS."""
+def _with_crs(geometries: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoSeries:
+    """The geometry column, refusing geometry without a coordinate system."""
     series = geometries.geometry
     if series.crs is None:
         raise InputError(
-            "the polygons have no coordinate reference system; set it, for "
+            "the geometry has no coordinate reference system; set it, for "
             "example with .set_crs('EPSG:4326') for longitude/latitude degrees"
         )
+    return series
+
+
+def _wgs84(geometries: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoSeries:
+    """The geometry column in WGS84."""
+    series = _with_crs(geometries)
     if series.crs.to_epsg() != 4326:
         series = series.to_crs(WGS84)
     return series
 
 
-def _wgs84_frame(dissolved: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _require_territory_id(dissolved: gpd.GeoDataFrame) -> None:
     if "territory_id" not in dissolved.columns:
         raise InputError(
             "the dissolved territories have no 'territory_id' column; build them "
             "with dissolve_territories"
         )
+
+
+def _wgs84_frame(dissolved: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    _require_territory_id(dissolved)
     frame = dissolved.copy()
     frame[frame.geometry.name] = _wgs84(frame)
     return frame.set_crs(WGS84, allow_override=True)
@@ -417,7 +441,7 @@ def _table_ids(table: pd.DataFrame) -> list[str]:
             f"{', '.join(repr(str(c)) for c in table.columns)}"
         )
     ids = [str(t) for t in table["territory_id"]]
-    repeated = sorted({t for t in ids if ids.count(t) > 1})
+    repeated = sorted(set(pd.Series(ids)[pd.Series(ids).duplicated()]))
     if repeated:
         raise InputError(
             f"the territory table repeats territory id(s) {preview_ids(repeated)}; "
@@ -475,18 +499,19 @@ def _area_perimeter_m(
     """Area (m²) and perimeter (m) in EPSG:6933; NaN for empty or missing shapes."""
     import geopandas as gpd
 
-    series = geometries.geometry
-    if series.crs is None:
-        raise InputError(
-            "the geometries have no coordinate reference system; set it, for "
-            "example with .set_crs('EPSG:4326') for longitude/latitude degrees"
-        )
+    series = _with_crs(geometries)
     shapes = [_polygonal(g) for g in series.to_numpy()]
     projected = gpd.GeoSeries(shapes, crs=series.crs).to_crs(EQUAL_AREA_CRS)
     empty = np.array([s.is_empty for s in shapes], dtype=bool)
     area = np.where(empty, np.nan, projected.area.to_numpy(dtype=float))
     perimeter = np.where(empty, np.nan, projected.length.to_numpy(dtype=float))
     return area, perimeter
+
+
+def _polsby_popper(area_m2: np.ndarray, perimeter_m: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = 4.0 * math.pi * area_m2 / perimeter_m**2
+    return np.where(perimeter_m > 0, score, np.nan)
 
 
 def _finite(value: float) -> float | None:

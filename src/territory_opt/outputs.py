@@ -176,26 +176,53 @@ def write_results(
     )
 
 
+def _write_shapes(run: Run, table: pd.DataFrame, folder: Path) -> dict[str, Any]:
+    """territories.geojson, territories.gpkg and map.png; returns compactness."""
+    from territory_opt.maps import (
+        compactness_of_dissolved,
+        dissolve_territories,
+        draw_map,
+        write_geopackage,
+        write_territories_geojson,
+    )
+
+    problem = run.problem
+    assignment = list(run.result.assignment or ())
+    dissolved = dissolve_territories(run.polygons, assignment, table)
+    write_territories_geojson(dissolved, folder / "territories.geojson")
+    write_geopackage(dissolved, folder / "territories.gpkg")
+    geography = run.scenario.geography
+    if geography is None or geography.map_png:
+        homes = pd.DataFrame(
+            {
+                "territory_id": problem.territory_ids,
+                "lat": problem.territory_lat,
+                "lon": problem.territory_lon,
+            }
+        )
+        title = f"{run.scenario.name}: proposed alignment"
+        draw_map(run.polygons, assignment, dissolved, homes, folder / "map.png", title)
+    return compactness_of_dissolved(dissolved)
+
+
 def _write_files(run: Run, folder: Path, extras: Extras | None = None) -> None:
     formats = set(run.scenario.output.formats)
     document = metrics_document(run)
     if extras is not None:
         document |= extras.metrics()
         extras.write(folder)
-    document = _clean(document)
-    with open(folder / "metrics.json", "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2, default=_json_default)
-        handle.write("\n")
     if run.scenario.source_path is not None and run.scenario.source_path.exists():
         shutil.copyfile(run.scenario.source_path, folder / "scenario.yaml")
-    if run.result.assignment is None:
-        return
-    tables = {
-        "alignment": alignment_frame(run),
-        "territories": territory_table(run.problem, territory_indices(run)),
-    }
-    for name, frame in tables.items():
-        if "csv" in formats:
-            frame.round(6).to_csv(folder / f"{name}.csv", index=False)
-        if "parquet" in formats:
-            frame.to_parquet(folder / f"{name}.parquet", index=False)
+    if run.result.assignment is not None:
+        table = territory_table(run.problem, territory_indices(run))
+        if run.polygons is not None:
+            document["compactness"] = _write_shapes(run, table, folder)
+        tables = {"alignment": alignment_frame(run), "territories": table}
+        for name, frame in tables.items():
+            if "csv" in formats:
+                frame.round(6).to_csv(folder / f"{name}.csv", index=False)
+            if "parquet" in formats:
+                frame.to_parquet(folder / f"{name}.parquet", index=False)
+    with open(folder / "metrics.json", "w", encoding="utf-8") as handle:
+        json.dump(_clean(document), handle, indent=2, default=_json_default)
+        handle.write("\n")

@@ -108,11 +108,23 @@ def scorecard(problem: Problem, territory_of: np.ndarray) -> dict[str, Any]:
         "km_max": float(km.max()),
         "workload_km_total": float(problem.workload_hours @ km),
     }
-    return {
+    card: dict[str, Any] = {
         "balance": balance,
         "travel": travel,
         "disruption": disruption(problem, territory_of),
     }
+    if problem.adjacency is not None:
+        pieces = [
+            len(problem.adjacency.components(territory_of == t))
+            for t in range(problem.n_territories)
+        ]
+        card["adjacency"] = {
+            "cut_edges": problem.adjacency.cut_edges(territory_of),
+            "edges": int(len(problem.adjacency.edges)),
+            "territories_in_pieces": int(sum(p > 1 for p in pieces)),
+            "pieces": dict(zip(problem.territory_ids, pieces, strict=True)),
+        }
+    return card
 
 
 def disruption(problem: Problem, territory_of: np.ndarray) -> dict[str, float]:
