@@ -139,3 +139,22 @@ def test_missing_scenario_file(tmp_path: Path, missing: str) -> None:
     result = runner.invoke(app, ["solve", str(tmp_path / missing)])
     assert result.exit_code == 2
     assert "cannot read the scenario file" in result.output
+
+
+def test_out_of_range_option_exits_2(tmp_path: Path) -> None:
+    """--time-limit 0 is refused with the field, not a traceback."""
+    result = runner.invoke(app, ["solve", str(_small(tmp_path)), "--time-limit", "0"])
+    assert result.exit_code == 2
+    assert "solver option out of range: time_limit_s = 0.0" in result.output
+
+
+def test_metric_adding_up_to_zero_is_reported_not_crashed(tmp_path: Path) -> None:
+    """Regression: revenue all zero (not balanced) crashed the scorecard."""
+    path = _small(tmp_path)
+    table = pd.read_csv(tmp_path / "accounts.csv", dtype=str)
+    table["revenue"] = "0"
+    table.to_csv(tmp_path / "accounts.csv", index=False)
+    result = runner.invoke(app, ["solve", str(path)])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["scorecard"]["balance"]["revenue"] is None

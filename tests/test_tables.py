@@ -247,3 +247,14 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
         tmp_path, _accounts(), TERRITORIES, accounts={"path": "nowhere.csv"}
     )
     assert "nowhere.csv: file not found; check the path in the scenario" in _error(path)
+
+
+def test_unknown_encoding_is_named(tmp_path: Path) -> None:
+    """An encoding Python does not know is an input error, not a traceback."""
+    path = write_scenario(
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
+        accounts={"path": "accounts.csv", "encoding": "klingon"},
+    )
+    assert "'klingon' is not a known text encoding" in _error(path)

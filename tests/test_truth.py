@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from conftest import write_scenario
 from territory_opt.engines.mip import parse_cbc_log
@@ -182,3 +183,30 @@ def test_highs_solves_again_with_another_thread_count(tmp_path: Path) -> None:
             update={"engine": "highs", "threads": threads}
         )
         assert solve_problem(problem, spec).status is Status.OPTIMAL
+
+
+def test_highs_agrees_when_values_are_large(tmp_path: Path) -> None:
+    """Regression: with potentials near 1e6 HiGHS proved a worse alignment
+    'optimal' (tiny deviation weights against huge row values); rows are now
+    scaled by their targets, and every engine finds the same optimum as on
+    the same data divided by 10,000."""
+    import pandas as pd
+
+    from territory_opt.solve import solve_problem
+    from test_reproducible import _instance
+
+    small = _instance(tmp_path / "small")
+    large = _instance(tmp_path / "large")
+    table = pd.read_csv(large.parent / "accounts.csv", dtype=str)
+    table["potential"] = (table["potential"].astype(int) * 10_000).astype(str)
+    table.to_csv(large.parent / "accounts.csv", index=False)
+    reference = solve_problem(
+        load_problem(load_scenario(small)),
+        load_scenario(small).solver.model_copy(update={"engine": "cbc"}),
+    ).objective
+    for engine in ("highs", "cpsat", "cbc"):
+        scenario = load_scenario(large)
+        spec = scenario.solver.model_copy(update={"engine": engine})
+        result = solve_problem(load_problem(scenario), spec)
+        assert result.status is Status.OPTIMAL
+        assert result.objective == pytest.approx(reference, rel=1e-6)

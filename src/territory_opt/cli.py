@@ -367,15 +367,20 @@ def _extras_command(
             raise InputErrorForCli(
                 f"{scenario_path}: the scenario has no '{section}' section"
             )
+        folder = out_dir or scenario.output_folder().with_name(
+            f"{scenario.name}_{section}"
+        )
+        if folder.exists() and not force:
+            raise InputErrorForCli(
+                f"{folder}: the result folder exists already; pass --force to "
+                f"replace it or --out to write elsewhere"
+            )
         problem = load_problem(scenario)
         territory_of = _alignment_of(problem, alignment)
         if section == "quota":
             scenario = scenario.model_copy(update={"forecast": None})
         extras = run_extras(scenario, problem, territory_of)
         _print_extras(extras)
-        folder = out_dir or scenario.output_folder().with_name(
-            f"{scenario.name}_{section}"
-        )
         written = write_folder(folder, extras.write, force=force)
     except TerritoryOptError as exc:
         err.print(f"[red]error[/red]: {exc}", highlight=False)

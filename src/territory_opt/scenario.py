@@ -277,7 +277,15 @@ class Scenario(StrictModel):
         if not changes:
             return self
         data = self.solver.model_dump() | changes
-        return self.model_copy(update={"solver": SolverSpec.model_validate(data)})
+        try:
+            solver = SolverSpec.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])} = {e['input']!r}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise InputError(f"solver option out of range: {problems}") from None
+        return self.model_copy(update={"solver": solver})
 
     def output_folder(self) -> Path:
         """``output.folder``, or ``results/<name>`` beside the scenario file."""

@@ -92,12 +92,16 @@ def scorecard(problem: Problem, territory_of: np.ndarray) -> dict[str, Any]:
     within-±x% shares compare each load with its own FTE-weighted target.
     """
     table = territory_table(problem, territory_of)
-    balance = {}
+    balance: dict[str, dict[str, float] | None] = {}
     fte = problem.fte
     for name in _scored_metrics(problem):
+        targets = table[f"{name}_target"].to_numpy()
+        if not (targets > 0).all():
+            balance[name] = None  # a metric that adds up to 0 has no balance
+            continue
         # Per-FTE loads, so that a half-time rep's half target is not imbalance.
         balance[name] = metrics.balance_summary(
-            table[name].to_numpy() / fte, table[f"{name}_target"].to_numpy() / fte
+            table[name].to_numpy() / fte, targets / fte
         )
     km = account_distances_km(problem, territory_of)
     workload_total = problem.workload_hours.sum()

@@ -77,7 +77,8 @@ def _decode(model: TerritoryModel, values: np.ndarray) -> np.ndarray:
 
 
 def _engine_failure(spec: SolverSpec, exc: Exception, started: float) -> EngineOutcome:
-    logger.exception("engine %s failed", spec.engine)
+    logger.error("engine %s failed: %s: %s", spec.engine, type(exc).__name__, exc)
+    logger.debug("engine failure", exc_info=exc)
     return EngineOutcome(
         status=Status.ERROR,
         engine=resolve_engine(spec.engine),

@@ -96,6 +96,11 @@ def read_text_table(
             frame = pd.read_csv(
                 path, dtype=str, keep_default_na=False, na_filter=False, encoding=codec
             )
+        except LookupError:
+            raise InputError(
+                f"{path}: '{encoding}' is not a known text encoding; set "
+                f"'encoding' to one such as utf-8, cp1252 or latin-1"
+            ) from None
         except UnicodeDecodeError as exc:
             raise InputError(
                 f"{path}: byte {exc.start} cannot be decoded as {encoding} "

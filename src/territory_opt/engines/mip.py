@@ -1,6 +1,9 @@
 """MIP backend through PuLP, with HiGHS (default) or CBC.
 
-The model is stated in floating point as written in :mod:`territory_opt.model`.
+The model is stated in floating point as written in :mod:`territory_opt.model`,
+each row divided by its target (or its largest coefficient) so that the solver
+sees coefficients near 1; feasibility tolerances are tightened to 1e-9 so that
+the checker, which works in the original units, agrees.
 Status, objective, best bound and gap are read from the solver itself (the HiGHS
 model status and info; the CBC log), never from PuLP's summary status, which calls
 a run stopped by its time limit "Optimal".
@@ -28,6 +31,13 @@ from territory_opt.scenario import SolverSpec
 logger = logging.getLogger(__name__)
 
 
+def _row_scale(target: float, coef: np.ndarray) -> float:
+    if target > 0:
+        return float(target)
+    biggest = float(np.abs(coef).max()) if len(coef) else 0.0
+    return biggest if biggest > 0 else 1.0
+
+
 def build_pulp(model: TerritoryModel) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
     """State ``model`` as a PuLP problem; returns it and the pair variables."""
     lp = pulp.LpProblem("territory_alignment", pulp.LpMinimize)
@@ -40,20 +50,23 @@ def build_pulp(model: TerritoryModel) -> tuple[pulp.LpProblem, list[pulp.LpVaria
     for a, pairs in enumerate(model.account_pairs):
         lp += pulp.LpAffineExpression([(x[p], 1.0) for p in pairs]) == 1, f"assign_{a}"
 
-    # Band, capacity and budget rows; deviation variables for the objective.
+    # Band, capacity and budget rows, each divided by its own scale (the target,
+    # else the largest coefficient) so that coefficients are near 1 and tiny
+    # deviation weights do not meet huge row values; deviations in those units.
     for i, row in enumerate(model.rows):
+        scale = _row_scale(row.target, row.coef)
         expr = pulp.LpAffineExpression(
-            [(x[p], float(c)) for p, c in zip(row.pairs, row.coef, strict=True)]
+            [(x[p], float(c) / scale) for p, c in zip(row.pairs, row.coef, strict=True)]
         )
         if np.isfinite(row.lower):
-            lp += expr >= row.lower, f"r{i}_lo"
+            lp += expr >= row.lower / scale, f"r{i}_lo"
         if np.isfinite(row.upper):
-            lp += expr <= row.upper, f"r{i}_hi"
+            lp += expr <= row.upper / scale, f"r{i}_hi"
         if row.deviation_weight > 0:
             dev = pulp.LpVariable(f"e_{i}", lowBound=0)
-            lp += dev - expr >= -row.target, f"r{i}_dev_up"
-            lp += dev + expr >= row.target, f"r{i}_dev_down"
-            objective.append((dev, row.deviation_weight))
+            lp += dev - expr >= -row.target / scale, f"r{i}_dev_up"
+            lp += dev + expr >= row.target / scale, f"r{i}_dev_down"
+            objective.append((dev, row.deviation_weight * scale))
 
     # Families stay together.
     for n, (i, j) in enumerate(model.family_links):
@@ -128,6 +141,8 @@ def _run_highs(lp: pulp.LpProblem, spec: SolverSpec, gap: float) -> _Outcome:
         gapRel=gap,
         threads=spec.threads,
         random_seed=spec.seed,
+        primal_feasibility_tolerance=1e-9,
+        mip_feasibility_tolerance=1e-9,
     )
     # HiGHS keeps one thread pool per process, sized by the first solve; a later
     # solve asking for another thread count fails unless the pool is reset.
