@@ -1,6 +1,14 @@
-"""Numbers in messages: thousands separators and few decimals."""
+"""Numbers in messages, and values made ready for JSON."""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
 
 
 def fmt(value: float) -> str:
@@ -10,3 +18,24 @@ def fmt(value: float) -> str:
     if float(value).is_integer():
         return str(int(value))
     return f"{value:.4g}"
+
+
+def json_ready(value: Any) -> Any:
+    """A copy of ``value`` that :func:`json.dumps` accepts as strict JSON.
+
+    NumPy scalars become Python numbers, dates become ISO strings, and NaN and
+    infinite floats become None.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NaT:
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value

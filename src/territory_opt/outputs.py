@@ -23,6 +23,7 @@ import pandas as pd
 from territory_opt import __version__
 from territory_opt.errors import InputError
 from territory_opt.extras import Extras
+from territory_opt.formatting import json_ready
 from territory_opt.scorecard import (
     account_distances_km,
     current_alignment,
@@ -109,17 +110,6 @@ def _json_default(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
-
-
-def _clean(value: Any) -> Any:
-    """Replace non-finite floats by None (JSON has no inf or NaN)."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, float | np.floating) and not np.isfinite(value):
-        return None
-    return value
 
 
 def write_folder(
@@ -224,5 +214,5 @@ def _write_files(run: Run, folder: Path, extras: Extras | None = None) -> None:
             if "parquet" in formats:
                 frame.to_parquet(folder / f"{name}.parquet", index=False)
     with open(folder / "metrics.json", "w", encoding="utf-8") as handle:
-        json.dump(_clean(document), handle, indent=2, default=_json_default)
+        json.dump(json_ready(document), handle, indent=2, default=_json_default)
         handle.write("\n")

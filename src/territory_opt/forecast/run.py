@@ -13,10 +13,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +59,7 @@ from territory_opt.forecast.stages import (
     estimate_stage_rates,
     group_win_rates,
 )
+from territory_opt.formatting import json_ready
 
 __all__ = [
     "BeforeAfter",
@@ -323,27 +322,6 @@ def _metrics_document(
     if not outcome.accuracy.empty:
         document["accuracy"] = outcome.accuracy.iloc[-1].to_dict()
     return json_ready(document)
-
-
-def json_ready(value: Any) -> Any:
-    """A copy of ``value`` that :func:`json.dumps` accepts as strict JSON.
-
-    NumPy scalars become Python numbers, dates become ISO strings, and NaN and
-    infinite floats become None.
-    """
-    if isinstance(value, Mapping):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is pd.NaT:
-        return None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
 
 
 def write_forecast_files(outcome: ForecastOutcome, folder: Path) -> list[Path]:

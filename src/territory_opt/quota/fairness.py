@@ -32,6 +32,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from territory_opt import metrics
+from territory_opt.formatting import json_ready
 from territory_opt.quota.spec import FairnessSpec
 
 __all__ = [
@@ -305,17 +306,3 @@ def fairness_warnings(
             f"{_percent(low)} to {_percent(high)}"
         )
     return warnings
-
-
-def json_ready(value: Any) -> Any:
-    """Copy of nested dicts/lists with numpy scalars as Python numbers and NaN or
-    infinity as None, so that :func:`json.dumps` accepts it."""
-    if isinstance(value, Mapping):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
