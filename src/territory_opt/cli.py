@@ -30,6 +30,7 @@ from territory_opt.errors import (
     preview_ids,
 )
 from territory_opt.extras import Extras, run_extras
+from territory_opt.joint import solve_jointly
 from territory_opt.outputs import territory_indices, write_folder, write_results
 from territory_opt.presolve import check_presolve
 from territory_opt.problem import Problem
@@ -214,11 +215,16 @@ def _solve(
                 f"replace it or --out to write elsewhere"
             )
         problem, polygons = load_inputs(scenario)
-        result = _solve_with_progress(
-            lambda: solve_problem(problem, scenario.solver),
-            scenario.solver.time_limit_s,
-            quiet,
-        )
+        joint = None
+        if scenario.quota is not None and scenario.quota.joint_design is not None:
+            joint = solve_jointly(scenario, problem)
+            problem, result = joint.problem, joint.result
+        else:
+            result = _solve_with_progress(
+                lambda: solve_problem(problem, scenario.solver),
+                scenario.solver.time_limit_s,
+                quiet,
+            )
     except InfeasibleSpecificationError as exc:
         err.print(f"[red]infeasible[/red]: {exc}", highlight=False)
         return EXIT_INFEASIBLE
@@ -230,7 +236,14 @@ def _solve(
         _print_summary(run)
     if run.result.has_alignment:
         try:
-            extras = run_extras(scenario, problem, territory_indices(run))
+            chosen = joint.design.best if joint is not None else None
+            extras = run_extras(
+                scenario,
+                problem,
+                territory_indices(run),
+                quota=None if chosen is None else chosen.outcome,
+                joint=None if joint is None else joint.report(),
+            )
             if not quiet:
                 _print_extras(extras)
             written = write_results(run, folder, force=force, extras=extras)

@@ -18,10 +18,10 @@ import pandas as pd
 from territory_opt.forecast.io import load_forecast_inputs
 from territory_opt.forecast.run import (
     ForecastOutcome,
-    json_ready,
     run_forecast,
     write_forecast_files,
 )
+from territory_opt.formatting import json_ready
 from territory_opt.problem import Problem
 from territory_opt.quota.io import write_quota_files
 from territory_opt.quota.run import QuotaOutcome, plan_quotas
@@ -37,6 +37,7 @@ class Extras:
 
     quota: QuotaOutcome | None = None
     forecast: ForecastOutcome | None = None
+    joint: dict[str, Any] | None = None
 
     def metrics(self) -> dict[str, Any]:
         """Sections for metrics.json."""
@@ -51,6 +52,8 @@ class Extras:
             )
         if self.forecast is not None:
             document["forecast"] = json_ready(self.forecast.metrics)
+        if self.joint is not None:
+            document["joint_design"] = json_ready(self.joint)
         return document
 
     def write(self, folder: Path) -> None:
@@ -94,11 +97,18 @@ def territory_neighbours(
 
 
 def run_extras(
-    scenario: Scenario, problem: Problem, territory_of: np.ndarray
+    scenario: Scenario,
+    problem: Problem,
+    territory_of: np.ndarray,
+    quota: QuotaOutcome | None = None,
+    joint: dict[str, Any] | None = None,
 ) -> Extras:
-    """Run the scenario's quota and forecast sections on an alignment."""
-    quota = forecast = None
-    if scenario.quota is not None:
+    """Run the scenario's quota and forecast sections on an alignment.
+
+    A ``quota`` outcome computed already (by the joint loop) is used as it is.
+    """
+    forecast = None
+    if scenario.quota is not None and quota is None:
         quota = plan_quotas(
             quota_territories(problem, territory_of),
             scenario.quota,
@@ -133,4 +143,4 @@ def run_extras(
             actuals=inputs.actuals,
             snapshots=inputs.snapshots,
         )
-    return Extras(quota=quota, forecast=forecast)
+    return Extras(quota=quota, forecast=forecast, joint=joint)

@@ -12,6 +12,7 @@ a run stopped by its time limit "Optimal".
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import re
@@ -179,25 +180,28 @@ def _run_highs(lp: pulp.LpProblem, spec: SolverSpec, gap: float) -> _Outcome:
 
 @contextlib.contextmanager
 def _quiet_stdout() -> Iterator[None]:
-    """Silence the banner that HiGHS writes to the process's standard output.
+    """Silence the banner that HiGHS writes to standard output.
 
-    HiGHS prints it from C when the solver object is created, before any option
-    can turn it off, so the file descriptor itself is redirected for the call.
+    HiGHS prints it when the solver object is created, before any option can
+    turn it off, either from C to the process's file descriptor or through
+    Python's ``sys.stdout``; both are redirected for the call.
     """
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), fd)
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            fd = sys.__stdout__.fileno() if sys.__stdout__ else -1
+        except (AttributeError, OSError, ValueError):
+            fd = -1
+        if fd < 0:
             yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
+            return
+        saved = os.dup(fd)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), fd)
+                yield
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
 
 
 _CBC_RESULTS = {

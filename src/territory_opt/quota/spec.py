@@ -489,6 +489,20 @@ class SimulationSpec(StrictModel):
         return value
 
 
+class JointDesignSpec(StrictModel):
+    """The joint territory-quota loop (docs/quota.md): re-solve the territories
+    with a tighter potential band while the spread of P(quota) is too wide.
+
+    ``start_tolerance`` (default: the scenario's own potential tolerance),
+    ``min_tolerance`` (0.02), ``shrink`` (0.5) and ``max_iterations`` (6).
+    """
+
+    start_tolerance: float | None = Field(default=None, gt=0.0, lt=1.0)
+    min_tolerance: float = Field(default=0.02, gt=0.0, lt=1.0)
+    shrink: float = Field(default=0.5, gt=0.0, lt=1.0)
+    max_iterations: int = Field(default=6, ge=1)
+
+
 class FairnessSpec(StrictModel):
     """Limits behind the fairness warnings and the joint territory-quota loop.
 
@@ -549,6 +563,7 @@ class QuotaSection(StrictModel):
     comp_plans: tuple[CompPlanSpec, ...] = ()
     simulation: SimulationSpec | None = SimulationSpec()
     fairness: FairnessSpec = FairnessSpec()
+    joint_design: JointDesignSpec | None = None
 
     @model_validator(mode="after")
     def _cross_checks(self) -> QuotaSection:
