@@ -17,6 +17,7 @@ from types import FrameType
 from typing import Annotated
 
 import numpy as np
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -24,6 +25,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from territory_opt import __version__
+from territory_opt.crm.adapter import read_crm_folder
+from territory_opt.crm.scenario import write_crm_scenario
 from territory_opt.errors import (
     InfeasibleSpecificationError,
     TerritoryOptError,
@@ -434,6 +437,46 @@ def forecast(
     _setup_logging(verbose, False)
     code = _extras_command(scenario_path, alignment, out_dir, force, "forecast")
     raise typer.Exit(code)
+
+
+@app.command("import-crm")
+def import_crm(
+    folder: Annotated[Path, typer.Argument(help="Folder with the CRM export.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Scenario folder to create.")],
+    name: Annotated[str, typer.Option(help="Scenario name.")] = "crm_accounts",
+    as_of: Annotated[str, typer.Option(help="Forecast date, YYYY-MM-DD.")] = "",
+    force: Annotated[bool, typer.Option(help="Replace an existing folder.")] = False,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Turn a CRM export (accounts, products, sales_teams, sales_pipeline CSV
+    files) into a named-account scenario with a forecast section."""
+    _setup_logging(verbose, False)
+    try:
+        crm = read_crm_folder(folder)
+        stamp = as_of or _latest_date(crm.opportunities)
+        written = write_folder(
+            out_dir,
+            lambda target: write_crm_scenario(crm, target, name=name, as_of=stamp),
+            force=force,
+        )
+    except TerritoryOptError as exc:
+        err.print(f"[red]error[/red]: {exc}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    for row in crm.quality.findings.itertuples(index=False):
+        out.print(
+            f"data quality: {row.check}: {row.count} ({row.detail})", highlight=False
+        )
+    out.print(f"scenario written to [bold]{written / 'scenario.yaml'}[/bold]")
+
+
+def _latest_date(opportunities: pd.DataFrame) -> str:
+    """The last close date of the export, as the default forecast date."""
+    dates = pd.to_datetime(opportunities["close_date"], errors="coerce").dropna()
+    return (
+        str(dates.max().date())
+        if len(dates)
+        else pd.Timestamp.today().date().isoformat()
+    )
 
 
 def main() -> None:

@@ -113,7 +113,7 @@ def _json_default(value: object) -> object:
 
 
 def write_folder(
-    folder: Path, fill: Callable[[Path], None], *, force: bool = False
+    folder: Path, fill: Callable[[Path], object], *, force: bool = False
 ) -> Path:
     """Create ``folder`` whole: ``fill`` writes into a temporary folder beside it,
     which is renamed into place only when ``fill`` returns.

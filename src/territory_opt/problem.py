@@ -466,16 +466,17 @@ def _distances(
     territory_ids: tuple[str, ...],
 ) -> np.ndarray:
     """Account-to-home km; territories without a home get 0 where nothing needs it."""
+    if np.isnan(account_lat).any() or np.isnan(account_lon).any():
+        needs = _distance_needs(scenario)
+        if needs:
+            raise InputError(
+                f"the accounts have no lat/lon, which {', '.join(needs)} need(s); "
+                f"add coordinates to the accounts or drop those settings"
+            )
+        return np.zeros((len(account_lat), len(territory_lat)))
     homeless = np.isnan(territory_lat) | np.isnan(territory_lon)
     if homeless.any():
-        needs = []
-        if scenario.objective.travel > 0:
-            needs.append("objective.travel > 0")
-        if scenario.constraints.candidates is not None:
-            needs.append("constraints.candidates")
-        geography = scenario.geography
-        if geography and geography.contiguity and geography.home_units == "nearest":
-            needs.append("geography.home_units: nearest")
+        needs = _distance_needs(scenario)
         if needs:
             names = [territory_ids[t] for t in np.nonzero(homeless)[0]]
             raise InputError(
@@ -489,6 +490,19 @@ def _distances(
         km[:, homeless] = 0.0
         return km
     return distance_matrix_km(account_lat, account_lon, territory_lat, territory_lon)
+
+
+def _distance_needs(scenario: Scenario) -> list[str]:
+    """Settings that need account-to-home distances."""
+    needs = []
+    if scenario.objective.travel > 0:
+        needs.append("objective.travel > 0")
+    if scenario.constraints.candidates is not None:
+        needs.append("constraints.candidates")
+    geography = scenario.geography
+    if geography and geography.contiguity and geography.home_units == "nearest":
+        needs.append("geography.home_units: nearest")
+    return needs
 
 
 def _candidate_pairs(

@@ -19,16 +19,23 @@ ALWAYS_SCORED = ("potential", "workload_hours", "accounts")
 
 
 def account_distances_km(problem: Problem, territory_of: np.ndarray) -> np.ndarray:
-    """Great-circle km from every account to the home of its territory."""
-    return np.asarray(
-        haversine_km(
-            problem.account_lat,
-            problem.account_lon,
-            problem.territory_lat[territory_of],
-            problem.territory_lon[territory_of],
-        ),
-        dtype=float,
+    """Great-circle km from every account to the home of its territory.
+
+    NaN where the account or the home has no coordinates (named accounts).
+    """
+    lat1, lon1 = problem.account_lat, problem.account_lon
+    lat2 = problem.territory_lat[territory_of]
+    lon2 = problem.territory_lon[territory_of]
+    known = (
+        np.isfinite(lat1) & np.isfinite(lon1) & np.isfinite(lat2) & np.isfinite(lon2)
     )
+    km = np.full(len(territory_of), np.nan)
+    if known.any():
+        km[known] = np.asarray(
+            haversine_km(lat1[known], lon1[known], lat2[known], lon2[known]),
+            dtype=float,
+        )
+    return km
 
 
 def _scored_metrics(problem: Problem) -> dict[str, np.ndarray]:
@@ -75,8 +82,8 @@ def territory_table(problem: Problem, territory_of: np.ndarray) -> pd.DataFrame:
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         table["travel_km_mean"] = np.where(work > 0, weighted_km / work, 0.0)
-    farthest = np.zeros(k)
-    np.maximum.at(farthest, territory_of, km)
+    farthest = np.full(k, np.nan)
+    np.fmax.at(farthest, territory_of, km)
     table["travel_km_max"] = farthest
     table["capacity_hours"] = problem.capacity_hours
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -109,7 +116,7 @@ def scorecard(problem: Problem, territory_of: np.ndarray) -> dict[str, Any]:
         "workload_weighted_km_mean": float(problem.workload_hours @ km / workload_total)
         if workload_total > 0
         else 0.0,
-        "km_max": float(km.max()),
+        "km_max": float(np.max(km)),
         "workload_km_total": float(problem.workload_hours @ km),
     }
     card: dict[str, Any] = {

@@ -231,7 +231,8 @@ def _coordinates(
 @dataclass(frozen=True)
 class AccountData:
     """Validated accounts, in file order. ``metrics`` holds every numeric column
-    that the scenario balances on, by its name in the scenario."""
+    that the scenario balances on, by its name in the scenario. ``lat``/``lon``
+    are NaN for named accounts given without coordinates."""
 
     path: Path
     account_id: tuple[str, ...]
@@ -279,13 +280,21 @@ def load_accounts(
     """
     table = read_text_table(spec.path, spec.sheet, spec.encoding)
     cols = spec.columns
+    # Named accounts may come without coordinates: both columns absent (under
+    # their default names) means no geography; distances are then not available.
+    located = not (
+        cols.lat == "lat"
+        and cols.lon == "lon"
+        and "lat" not in table.frame
+        and "lon" not in table.frame
+    )
     required = {
         "account_id": cols.account_id,
-        "lat": cols.lat,
-        "lon": cols.lon,
         "potential": cols.potential,
         "workload_hours": cols.workload_hours,
     }
+    if located:
+        required |= {"lat": cols.lat, "lon": cols.lon}
     optional = {
         name: _optional_column(table, getattr(cols, name), name)
         for name in ("current_territory", "segment", "family_id", "revenue")
@@ -303,7 +312,10 @@ def load_accounts(
 
     problems = _Problems(table.path)
     ids = _ids(table, cols.account_id, "account_id", problems)
-    lat, lon = _coordinates(table, cols.lat, cols.lon, problems)
+    if located:
+        lat, lon = _coordinates(table, cols.lat, cols.lon, problems)
+    else:
+        lat = lon = np.full(len(table.frame), np.nan)
     potential = _numbers(table, cols.potential, "potential", problems, minimum=0.0)
     workload = _numbers(
         table, cols.workload_hours, "workload_hours", problems, minimum=0.0
@@ -356,14 +368,25 @@ def load_territories(spec: TerritoryTable) -> TerritoryData:
             "home_unit",
         )
     }
-    wanted = {"territory_id": cols.territory_id, "lat": cols.lat, "lon": cols.lon}
+    located = not (
+        cols.lat == "lat"
+        and cols.lon == "lon"
+        and "lat" not in table.frame
+        and "lon" not in table.frame
+    )
+    wanted = {"territory_id": cols.territory_id}
+    if located:
+        wanted |= {"lat": cols.lat, "lon": cols.lon}
     wanted |= {k: v for k, v in optional.items() if v is not None}
     _require_columns(table, wanted)
 
     problems = _Problems(table.path)
     ids = _ids(table, cols.territory_id, "territory_id", problems)
-    lat, lon = _coordinates(table, cols.lat, cols.lon, problems, allow_blank=True)
     n = len(ids)
+    if located:
+        lat, lon = _coordinates(table, cols.lat, cols.lon, problems, allow_blank=True)
+    else:
+        lat = lon = np.full(n, np.nan)
     fte = np.ones(n)
     if optional["fte"] is not None:
         fte = _numbers(table, optional["fte"], "fte", problems, strictly_positive=True)
