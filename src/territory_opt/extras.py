@@ -17,7 +17,9 @@ import pandas as pd
 
 from territory_opt.forecast.io import load_forecast_inputs
 from territory_opt.forecast.run import (
+    BeforeAfter,
     ForecastOutcome,
+    before_after,
     run_forecast,
     write_forecast_files,
 )
@@ -38,6 +40,7 @@ class Extras:
     quota: QuotaOutcome | None = None
     forecast: ForecastOutcome | None = None
     joint: dict[str, Any] | None = None
+    before_after: BeforeAfter | None = None
 
     def metrics(self) -> dict[str, Any]:
         """Sections for metrics.json."""
@@ -54,6 +57,8 @@ class Extras:
             document["forecast"] = json_ready(self.forecast.metrics)
         if self.joint is not None:
             document["joint_design"] = json_ready(self.joint)
+        if self.before_after is not None:
+            document["before_after"] = json_ready(self.before_after.summary)
         return document
 
     def write(self, folder: Path) -> None:
@@ -62,6 +67,10 @@ class Extras:
             write_quota_files(self.quota, folder)
         if self.forecast is not None:
             write_forecast_files(self.forecast, folder)
+        if self.before_after is not None:
+            self.before_after.territories.to_csv(
+                folder / "before_after.csv", index=False
+            )
 
 
 def quota_territories(problem: Problem, territory_of: np.ndarray) -> pd.DataFrame:
@@ -72,6 +81,7 @@ def quota_territories(problem: Problem, territory_of: np.ndarray) -> pd.DataFram
             "territory_id": table["territory_id"],
             "parent": table["parent"],
             "rep_id": table["rep_id"],
+            "fte": table["fte"],
             "potential": table["potential"],
             "workload_hours": table["workload_hours"],
         }
@@ -108,6 +118,7 @@ def run_extras(
     A ``quota`` outcome computed already (by the joint loop) is used as it is.
     """
     forecast = None
+    compared = None
     if scenario.quota is not None and quota is None:
         quota = plan_quotas(
             quota_territories(problem, territory_of),
@@ -143,4 +154,21 @@ def run_extras(
             actuals=inputs.actuals,
             snapshots=inputs.snapshots,
         )
-    return Extras(quota=quota, forecast=forecast, joint=joint)
+        current = {
+            a: problem.territory_ids[c]
+            for a, c in zip(problem.account_ids, problem.current.tolist(), strict=True)
+            if c >= 0
+        }
+        if current:
+            # The same pipeline and history scored on last year's alignment.
+            compared = before_after(
+                scenario.forecast,
+                inputs.opportunities,
+                current,
+                alignment,
+                revenue=inputs.revenue,
+                territories=table[["territory_id", "rep_id", "potential"]],
+                history=inputs.history,
+                quotas=quotas,
+            )
+    return Extras(quota=quota, forecast=forecast, joint=joint, before_after=compared)

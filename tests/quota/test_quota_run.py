@@ -595,3 +595,30 @@ def test_shared_cases_hold_the_domain_figures() -> None:
     assert sum(DOMAIN_TERRITORIES["potential"]) == 10_000_000
     assert math.isclose(sum(DOMAIN_TERRITORIES["prior_sales"]), 3_000_000)
     assert merged({"a": {"b": 1}}, {"a": {"c": 2}}) == {"a": {"b": 1, "c": 2}}
+
+
+def test_even_share_goes_by_fte() -> None:
+    """Even quotas by FTE: 1.0, 1.0 and 0.5 FTE split 100 as 40, 40, 20."""
+    import pandas as pd
+
+    from territory_opt.quota.run import plan_quotas
+    from territory_opt.quota.spec import load_quota_section
+
+    table = pd.DataFrame(
+        {
+            "territory_id": ["T1", "T2", "T3"],
+            "rep_id": ["R1", "R2", "R3"],
+            "potential": [5.0, 1.0, 9.0],
+            "fte": [1.0, 1.0, 0.5],
+        }
+    )
+    section = load_quota_section(
+        {
+            "fiscal_year": 2027,
+            "plan": {"company_target": 100},
+            "method": "even",
+            "simulation": None,
+        }
+    )
+    quotas = plan_quotas(table, section).quotas.set_index("territory_id")["quota_full"]
+    assert quotas.to_dict() == {"T1": 40.0, "T2": 40.0, "T3": 20.0}

@@ -186,7 +186,8 @@ class ShareRule:
     ``capacity``, ``blended``, ``fair_share`` or ``fixed`` (shares proportional to
     ``fixed``, used to roll a flat allocation up the hierarchy). Arrays hold one
     value per territory with missing data already set to 0; ``weights`` are the
-    normalised blend weights by component name.
+    normalised blend weights by component name; ``fte`` (default 1 each) weights
+    the even share.
     """
 
     method: str
@@ -197,6 +198,7 @@ class ShareRule:
     prior_sales: FloatArray | None = None
     fixed: FloatArray | None = None
     weights: Mapping[str, float] | None = None
+    fte: FloatArray | None = None
 
     def split(
         self, groups: Sequence[IntArray], pool: float, node: str
@@ -205,7 +207,12 @@ class ShareRule:
 
         Returns the amount per child and plain-language notes about fall-backs.
         """
-        counts = np.array([g.size for g in groups], dtype=np.float64)
+        # The even share (and the fall-back to it) goes by FTE: a 0.5 FTE
+        # territory counts half.
+        if self.fte is None:
+            counts = np.array([g.size for g in groups], dtype=np.float64)
+        else:
+            counts = _sum_over(self.fte, groups)
         notes: list[str] = []
         if len(groups) == 1:
             # A single child takes the whole pool whatever the rule says.

@@ -8,6 +8,7 @@ column                    required  meaning
 ========================  ========  ==============================================
 ``territory_id``          yes       text id
 ``potential``             yes       P_i, at least 0
+``fte``                   no        full-time equivalent for the even share (1)
 ``parent``                no        district id (blank: one district for all)
 ``region``                no        region id (absent: one region for all)
 ``rep_id``                no        text id; blank means vacant
@@ -54,6 +55,7 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 NUMBER_COLUMNS = (
+    "fte",
     "prior_sales",
     "prior_quota",
     "weighted_pipeline",

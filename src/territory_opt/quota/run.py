@@ -165,6 +165,7 @@ def _allocate(
         prior_sales=np.nan_to_num(data.column("prior_sales")),
         fixed=fixed,
         weights=weights,
+        fte=np.where(np.isfinite(data.column("fte")), data.column("fte"), 1.0),
     )
     top = alloc.top_down(
         data.district,
