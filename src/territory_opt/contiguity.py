@@ -128,3 +128,77 @@ def neighbour_cuts(problem: Problem) -> list[Row]:
             )
         )
     return rows
+
+
+def closer_neighbour_cuts(problem: Problem) -> list[Row]:
+    """x[a, t] ≤ Σ_{b ∈ N(a), δ_t(b) < δ_t(a)} x[b, t] for every allowed pair.
+
+    δ_t(a) is the length of the shortest path from the home unit of t to a in
+    the adjacency graph, each edge weighted by the great-circle km between its
+    two units' points (by hops where units have no coordinates). Every unit of
+    a territory then has a neighbour in it that lies closer to the home unit,
+    so following closer neighbours always ends at the home unit: any alignment
+    that meets these rows is contiguous. The rows are a restriction, not a
+    relaxation: they may exclude contiguous alignments that wind around, so
+    they serve to find a contiguous alignment fast, never to bound the optimum.
+    Only for territories with a home unit.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    from territory_opt.geo import haversine_km
+
+    assert problem.adjacency is not None and problem.roots is not None
+    edges = problem.adjacency.edges
+    u, v = edges[:, 0], edges[:, 1]
+    if np.isnan(problem.account_lat).any() or np.isnan(problem.account_lon).any():
+        length = np.ones(len(u))
+    else:
+        length = np.asarray(
+            haversine_km(
+                problem.account_lat[u],
+                problem.account_lon[u],
+                problem.account_lat[v],
+                problem.account_lon[v],
+            ),
+            dtype=float,
+        )
+        # A tiny step per hop keeps units at the same point strictly ordered.
+        length = length + 1e-6
+    n = problem.n_accounts
+    graph = coo_matrix(
+        (
+            np.concatenate([length, length]),
+            (np.concatenate([u, v]), np.concatenate([v, u])),
+        ),
+        shape=(n, n),
+    ).tocsr()
+    rooted = [t for t in range(problem.n_territories) if problem.roots[t] >= 0]
+    if not rooted:
+        return []
+    distance = dijkstra(graph, directed=False, indices=problem.roots[rooted])
+    row_of = {t: i for i, t in enumerate(rooted)}
+    neighbours = problem.adjacency.neighbours()
+    rows = []
+    for p, (a, t) in enumerate(
+        zip(problem.pair_account.tolist(), problem.pair_territory.tolist(), strict=True)
+    ):
+        if t not in row_of or problem.roots[t] == a:
+            continue
+        to_root = distance[row_of[t]]
+        near = neighbours[a]
+        near = near[to_root[near] < to_root[a]]
+        near_pairs = pair_lookup(problem, near, np.full(len(near), t))
+        near_pairs = near_pairs[near_pairs >= 0]
+        rows.append(
+            Row(
+                kind="cut",
+                name=f"closer[{problem.territory_ids[t]},{problem.account_ids[a]}]",
+                pairs=np.concatenate([near_pairs, [p]]).astype(np.int64),
+                coef=np.concatenate([np.ones(len(near_pairs)), [-1.0]]),
+                lower=0.0,
+                upper=np.inf,
+                territory=t,
+            )
+        )
+    return rows

@@ -1,4 +1,4 @@
-"""Balance-aware local search that keeps every territory contiguous.
+"""Balance-aware tabu search that keeps every territory contiguous.
 
 Used to turn an alignment with stray pieces (or the current alignment) into a
 contiguous one inside its bands, and to improve it. Two phases:
@@ -6,15 +6,26 @@ contiguous one inside its bands, and to improve it. Two phases:
 1. *Make contiguous*: each territory keeps the piece that holds its home unit
    (or its largest piece); every other unit is handed, one at a time, to the
    adjacent territory that is furthest below its potential target.
-2. *Improve*: move one boundary unit to a neighbouring territory when the
-   donor stays connected (and keeps its home unit) and the move lowers the score
-   ``1000 × band and capacity excess + objective``. Moves are tried in a fixed
-   order (unit, then territory index) and the best one of each pass is made,
-   so the search is deterministic. It stops when no move improves, after
-   ``max_passes`` passes, or at the deadline.
+2. *Tabu search*: every iteration makes the best move of one boundary unit to a
+   neighbouring territory, even a move that makes the score worse, so that the
+   search can leave local optima where no single move helps (a territory above
+   its potential band whose neighbours sit on theirs). A moved unit may not
+   move again for ``tenure`` iterations unless the move beats the best score
+   seen (aspiration). A move is allowed only when the unit is not an
+   articulation point of its territory (the rest stays connected), is not a
+   home unit or locked, and the destination is an allowed pair.
 
-Band excess is measured as Σ_m max(0, load − upper, lower − load) / τ, so one
-unit of score is one target's worth of imbalance.
+The score of an alignment is
+
+    PENALTY × (band, capacity and disruption-budget excess) + objective,
+
+with band excess Σ_m max(0, load − upper, lower − load) / τ, so one unit of
+score is one target's worth of imbalance; the objective is the model's own
+(travel, disruption, weighted deviation, cut edges). Scores of all candidate
+moves are computed at once with numpy; ties go to the first candidate in
+(unit, territory) order, so the search is deterministic. It returns the best
+alignment seen, and stops at the deadline, after ``patience`` iterations
+without a new best, or when no move is allowed.
 """
 
 from __future__ import annotations
@@ -32,100 +43,227 @@ logger = logging.getLogger(__name__)
 PENALTY = 1000.0
 
 
-def _connected_without(
-    members: set[int], removed: int, neighbours: list[np.ndarray]
-) -> bool:
-    rest = members - {removed}
-    if not rest:
-        return True
-    first = next(iter(rest))
-    seen = {first}
-    queue = deque([first])
-    while queue:
-        a = queue.popleft()
-        for b in neighbours[a].tolist():
-            if b in rest and b not in seen:
-                seen.add(b)
-                queue.append(b)
-    return len(seen) == len(rest)
+def articulation_points(
+    members: np.ndarray, neighbours: list[np.ndarray], inside: np.ndarray
+) -> list[int]:
+    """Units of ``members`` whose removal disconnects the rest of them.
+
+    ``inside`` is a boolean mask over all units that is True exactly on
+    ``members``. Iterative depth-first search (Hopcroft and Tarjan), so deep
+    territories do not hit Python's recursion limit. A territory already in
+    pieces is handled piece by piece.
+    """
+    order: dict[int, int] = {}
+    low: dict[int, int] = {}
+    points: set[int] = set()
+    counter = 0
+    for start in members.tolist():
+        if start in order:
+            continue
+        order[start] = low[start] = counter
+        counter += 1
+        root_children = 0
+        stack = [(start, -1, iter(neighbours[start].tolist()))]
+        while stack:
+            node, parent, children = stack[-1]
+            advanced = False
+            for child in children:
+                if not inside[child]:
+                    continue
+                if child not in order:
+                    order[child] = low[child] = counter
+                    counter += 1
+                    stack.append((child, node, iter(neighbours[child].tolist())))
+                    advanced = True
+                    break
+                if child != parent:
+                    low[node] = min(low[node], order[child])
+            if advanced:
+                continue
+            stack.pop()
+            if parent < 0:
+                continue
+            low[parent] = min(low[parent], low[node])
+            if parent == start:
+                root_children += 1
+            elif low[node] >= order[parent]:
+                points.add(parent)
+        if root_children > 1:
+            points.add(start)
+    return sorted(points)
 
 
-class _State:
-    """Loads and score pieces of an alignment, updated move by move."""
+class _Search:
+    """An alignment with its loads, neighbour counts and move scores."""
 
     def __init__(self, model: TerritoryModel, territory_of: np.ndarray) -> None:
         problem = model.problem
+        assert problem.adjacency is not None
         self.model = model
         self.problem = problem
-        self.k = problem.n_territories
-        self.values = [b.values for b in problem.balances]
-        self.lower = [b.lower for b in problem.balances]
-        self.upper = [b.upper for b in problem.balances]
-        self.target = [b.target for b in problem.balances]
-        self.dev_weight = [
-            problem.balance_weight * b.weight / self.k for b in problem.balances
-        ]
-        self.territory_of = territory_of.copy()
-        self.loads = [
-            np.bincount(territory_of, weights=v, minlength=self.k) for v in self.values
-        ]
+        n, k = problem.n_accounts, problem.n_territories
+        self.n, self.k = n, k
+        self.neighbours = problem.adjacency.neighbours()
+        self.territory_of = territory_of.astype(np.int64).copy()
+
+        # Metric values, bands and deviation weights, one row per metric.
+        balances = problem.balances
+        self.values = np.array([b.values for b in balances]).reshape(-1, n)
+        self.lower = np.array([b.lower for b in balances]).reshape(-1, k)
+        self.upper = np.array([b.upper for b in balances]).reshape(-1, k)
+        self.target = np.array([b.target for b in balances]).reshape(-1, k)
+        self.dev_weight = np.array(
+            [problem.balance_weight * b.weight / k for b in balances]
+        ).reshape(-1, 1)
+        self.loads = np.array(
+            [
+                np.bincount(self.territory_of, weights=v, minlength=k)
+                for v in self.values
+            ]
+        ).reshape(-1, k)
+
+        # Capacity as one more metric with only an upper limit.
+        self.capacity = np.where(
+            problem.capacity_enforced, problem.capacity_hours, np.inf
+        ).astype(float)
         self.work = np.bincount(
-            territory_of, weights=problem.workload_hours, minlength=self.k
+            self.territory_of, weights=problem.workload_hours, minlength=k
         )
-        cost = np.full((problem.n_accounts, self.k), np.inf)
+
+        # Disruption budgets: moved weight against its limit.
+        has_current = problem.current >= 0
+        self.current = problem.current
+        self.budgets: list[tuple[np.ndarray, float]] = []
+        for share, weight in (
+            (problem.max_moved_accounts_share, np.ones(n)),
+            (problem.max_moved_potential_share, problem.potential),
+        ):
+            if share is not None:
+                limit = float(share * weight[has_current].sum())
+                self.budgets.append((weight * has_current, max(limit, 1e-12)))
+        moved = has_current & (self.territory_of != self.current)
+        self.moved = [float(w[moved].sum()) for w, _ in self.budgets]
+
+        cost = np.full((n, k), np.inf)
         cost[problem.pair_account, problem.pair_territory] = model.pair_cost
         self.cost = cost
 
-    def territory_score(self, t: int, loads: list[float], work: float) -> float:
-        problem = self.problem
-        score = 0.0
-        for m in range(len(self.values)):
-            tau = self.target[m][t]
-            excess = max(0.0, loads[m] - self.upper[m][t], self.lower[m][t] - loads[m])
-            score += PENALTY * excess / tau
-            score += self.dev_weight[m] * abs(loads[m] - tau) / tau
-        if problem.capacity_enforced and np.isfinite(problem.capacity_hours[t]):
-            over = max(0.0, work - problem.capacity_hours[t])
-            score += PENALTY * over / problem.capacity_hours[t]
-        return score
+        # counts[a, t]: neighbours of a in territory t.
+        self.counts = np.zeros((n, k), dtype=np.int32)
+        for a in range(n):
+            np.add.at(self.counts[a], self.territory_of[self.neighbours[a]], 1)
+        self.size = np.bincount(self.territory_of, minlength=k)
+        self.fixed = np.zeros(n, dtype=bool)
+        self.fixed[list(problem.locks)] = True
+        if problem.roots is not None:
+            self.fixed[problem.roots[problem.roots >= 0]] = True
+        self.is_cut = np.zeros(n, dtype=bool)
+        for t in range(k):
+            self._refresh_cut_points(t)
 
-    def move_delta(self, a: int, source: int, dest: int) -> float:
-        before = self.territory_score(
-            source, [ld[source] for ld in self.loads], self.work[source]
-        ) + self.territory_score(dest, [ld[dest] for ld in self.loads], self.work[dest])
-        h = self.problem.workload_hours[a]
-        after = self.territory_score(
-            source,
-            [ld[source] - v[a] for ld, v in zip(self.loads, self.values, strict=True)],
-            self.work[source] - h,
-        ) + self.territory_score(
-            dest,
-            [ld[dest] + v[a] for ld, v in zip(self.loads, self.values, strict=True)],
-            self.work[dest] + h,
+    def _refresh_cut_points(self, t: int) -> None:
+        inside = self.territory_of == t
+        members = np.nonzero(inside)[0]
+        self.is_cut[members] = False
+        self.is_cut[articulation_points(members, self.neighbours, inside)] = True
+
+    def _band_score(self, loads: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Penalty plus weighted deviation of territories ``t`` at ``loads``."""
+        tau = self.target[:, t]
+        excess = np.maximum(
+            0.0, np.maximum(loads - self.upper[:, t], self.lower[:, t] - loads)
         )
-        delta = after - before + self.cost[a, dest] - self.cost[a, source]
+        score = PENALTY * excess / tau + self.dev_weight * np.abs(loads - tau) / tau
+        return score.sum(axis=0)
+
+    def _capacity_score(self, work: np.ndarray, t: np.ndarray) -> np.ndarray:
+        cap = self.capacity[t]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            over = np.where(np.isfinite(cap), np.maximum(0.0, work - cap) / cap, 0.0)
+        return PENALTY * over
+
+    def _budget_score(self, moved: list[float]) -> float:
+        return sum(
+            PENALTY * max(0.0, m - limit) / limit
+            for m, (_, limit) in zip(moved, self.budgets, strict=True)
+        )
+
+    def score(self) -> float:
+        """PENALTY × excess + objective of the current alignment."""
+        every = np.arange(self.k)
+        value = float(self._band_score(self.loads, every).sum())
+        value += float(self._capacity_score(self.work, every).sum())
+        value += self._budget_score(self.moved)
+        value += float(self.cost[np.arange(self.n), self.territory_of].sum())
         adjacency = self.problem.adjacency
         if self.model.cut_edge_weight > 0 and adjacency is not None:
-            delta += self.model.cut_edge_weight * self._cut_delta(a, source, dest)
-        return float(delta)
+            value += self.model.cut_edge_weight * adjacency.cut_edges(self.territory_of)
+        return value
 
-    def _cut_delta(self, a: int, source: int, dest: int) -> int:
-        near = self.neighbours[a]
-        labels = self.territory_of[near]
-        return int(
-            np.count_nonzero(labels == source) - np.count_nonzero(labels == dest)
+    def candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every allowed boundary move (unit, source, destination) and its delta."""
+        movable = ~self.fixed & ~self.is_cut & (self.size[self.territory_of] > 1)
+        units, dests = np.nonzero(self.counts[movable] > 0)
+        units = np.nonzero(movable)[0][units]
+        sources = self.territory_of[units]
+        keep = (dests != sources) & np.isfinite(self.cost[units, dests])
+        units, sources, dests = units[keep], sources[keep], dests[keep]
+        if len(units) == 0:
+            return units, sources, dests, np.zeros(0)
+
+        v = self.values[:, units]
+        delta = (
+            self._band_score(self.loads[:, sources] - v, sources)
+            - self._band_score(self.loads[:, sources], sources)
+            + self._band_score(self.loads[:, dests] + v, dests)
+            - self._band_score(self.loads[:, dests], dests)
         )
+        h = self.problem.workload_hours[units]
+        delta += (
+            self._capacity_score(self.work[sources] - h, sources)
+            - self._capacity_score(self.work[sources], sources)
+            + self._capacity_score(self.work[dests] + h, dests)
+            - self._capacity_score(self.work[dests], dests)
+        )
+        current = self.current[units]
+        change = (dests == current).astype(float) * -1.0 + (sources == current).astype(
+            float
+        )
+        for (weight, limit), moved in zip(self.budgets, self.moved, strict=True):
+            after = moved + change * weight[units]
+            delta += (
+                PENALTY
+                * (np.maximum(0.0, after - limit) - max(0.0, moved - limit))
+                / limit
+            )
+        delta += self.cost[units, dests] - self.cost[units, sources]
+        if self.model.cut_edge_weight > 0:
+            delta += self.model.cut_edge_weight * (
+                self.counts[units, sources] - self.counts[units, dests]
+            )
+        return units, sources, dests, delta
 
     def apply(self, a: int, source: int, dest: int) -> None:
-        for ld, v in zip(self.loads, self.values, strict=True):
-            ld[source] -= v[a]
-            ld[dest] += v[a]
+        """Move unit ``a`` from ``source`` to ``dest`` and update every figure."""
+        self.loads[:, source] -= self.values[:, a]
+        self.loads[:, dest] += self.values[:, a]
         h = self.problem.workload_hours[a]
         self.work[source] -= h
         self.work[dest] += h
+        current = self.current[a]
+        change = float(current == source) - float(current == dest)
+        self.moved = [
+            m + change * w[a]
+            for m, (w, _) in zip(self.moved, self.budgets, strict=True)
+        ]
+        near = self.neighbours[a]
+        np.add.at(self.counts[:, source], near, -1)
+        np.add.at(self.counts[:, dest], near, 1)
+        self.size[source] -= 1
+        self.size[dest] += 1
         self.territory_of[a] = dest
-
-    neighbours: list[np.ndarray]
+        self._refresh_cut_points(source)
+        self._refresh_cut_points(dest)
 
 
 def make_contiguous(model: TerritoryModel, territory_of: np.ndarray) -> np.ndarray:
@@ -179,41 +317,44 @@ def improve(
     model: TerritoryModel,
     territory_of: np.ndarray,
     deadline: float,
-    max_passes: int = 5000,
+    max_iterations: int = 200_000,
 ) -> np.ndarray:
-    """Best-improvement boundary moves that keep territories contiguous."""
-    problem = model.problem
-    assert problem.adjacency is not None
-    state = _State(model, territory_of)
-    state.neighbours = problem.adjacency.neighbours()
-    roots = set() if problem.roots is None else set(problem.roots.tolist())
-    locked = set(problem.locks)
-    members = [set(np.nonzero(territory_of == t)[0].tolist()) for t in range(state.k)]
-    for _ in range(max_passes):
-        if time.perf_counter() > deadline:
+    """Tabu search over contiguity-keeping boundary moves; the best alignment seen.
+
+    ``territory_of`` must be contiguous where the result is to be contiguous:
+    moves never break a territory that is whole, and never mend one that is not.
+    """
+    search = _Search(model, territory_of)
+    n = search.n
+    tenure = int(min(50, 7 + n // 50))
+    patience = max(1_000, 4 * n)
+    tabu_until = np.zeros(n, dtype=np.int64)
+    score = search.score()
+    best_score, best = score, search.territory_of.copy()
+    since_best = 0
+    for iteration in range(1, max_iterations + 1):
+        if since_best >= patience or time.perf_counter() > deadline:
             break
-        best: tuple[float, int, int, int] | None = None
-        for a in range(problem.n_accounts):
-            if a in roots or a in locked:
-                continue
-            source = int(state.territory_of[a])
-            dests = {
-                int(state.territory_of[b]) for b in state.neighbours[a].tolist()
-            } - {source}
-            for dest in sorted(dests):
-                if not np.isfinite(state.cost[a, dest]):
-                    continue
-                delta = state.move_delta(a, source, dest)
-                if delta < -1e-12 and (best is None or delta < best[0]):
-                    if _connected_without(members[source], a, state.neighbours):
-                        best = (delta, a, source, dest)
-        if best is None:
+        units, sources, dests, delta = search.candidates()
+        if len(units) == 0:
             break
-        _, a, source, dest = best
-        state.apply(a, source, dest)
-        members[source].discard(a)
-        members[dest].add(a)
-    return state.territory_of
+        allowed = (tabu_until[units] < iteration) | (score + delta < best_score - 1e-9)
+        if not allowed.any():
+            break
+        delta = np.where(allowed, delta, np.inf)
+        i = int(np.argmin(delta))
+        a, source, dest = int(units[i]), int(sources[i]), int(dests[i])
+        search.apply(a, source, dest)
+        score += float(delta[i])
+        tabu_until[a] = iteration + tenure
+        if score < best_score - 1e-9:
+            # Re-anchor the running score to its definition now and then.
+            score = search.score()
+            best_score, best = score, search.territory_of.copy()
+            since_best = 0
+        else:
+            since_best += 1
+    return best
 
 
 def local_search(

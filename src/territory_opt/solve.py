@@ -10,7 +10,12 @@ from typing import Any
 import numpy as np
 
 from territory_opt.checker import check_alignment, objective_value
-from territory_opt.contiguity import neighbour_cuts, separator_cuts
+from territory_opt.contiguity import (
+    closer_neighbour_cuts,
+    neighbour_cuts,
+    pieces_of,
+    separator_cuts,
+)
 from territory_opt.engines import resolve_engine, run_engine
 from territory_opt.errors import InputError
 from territory_opt.geography import polygon_pairs, read_edge_list, read_polygons
@@ -111,6 +116,7 @@ def _from_fallback(
 
 
 ROUND_SHARE = 0.3
+RESTRICTED_SHARE = 0.5
 ROUND_MIN_S = 2.0
 LOCAL_SEARCH_SHARE = 0.15
 
@@ -149,7 +155,31 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
         consider(local_search(model, problem.current, ls_deadline))
         if fallback is not None:
             hint = _values_of(model, fallback[1])
+    if problem.roots is not None and (problem.roots >= 0).any():
+        # A restricted model whose every answer is contiguous finds a good
+        # contiguous alignment fast; the exact rounds then start from it.
+        restricted = replace(
+            model, rows=model.rows + tuple(closer_neighbour_cuts(problem))
+        )
+        budget = RESTRICTED_SHARE * (deadline - time.perf_counter())
+        try:
+            first = run_engine(
+                restricted, spec.model_copy(update={"time_limit_s": budget}), hint
+            )
+        except Exception as exc:  # any engine fault becomes an error status
+            return interpret(model, spec, _engine_failure(spec, exc, start))
+        logger.info("contiguity: restricted model %s", first.status.value)
+        if first.pair_values is not None:
+            found = _decode(model, first.pair_values)
+            if (found >= 0).all():
+                consider(found)
+                remaining = deadline - time.perf_counter()
+                ls_deadline = time.perf_counter() + LOCAL_SEARCH_SHARE * remaining
+                consider(local_search(model, found, ls_deadline))
+        if fallback is not None:
+            hint = _values_of(model, fallback[1])
     rounds = cuts = 0
+    bound: float | None = None
     while True:
         remaining = deadline - time.perf_counter()
         budget = max(remaining * ROUND_SHARE, min(remaining, ROUND_MIN_S), 0.1)
@@ -159,12 +189,17 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
         except Exception as exc:  # any engine fault becomes an error status
             return interpret(model, spec, _engine_failure(spec, exc, start))
         rounds += 1
+        if outcome.best_bound is not None:
+            # Every round solves a relaxation of the contiguous problem.
+            bound = (
+                max(bound, outcome.best_bound)
+                if bound is not None
+                else (outcome.best_bound)
+            )
         out_of_time = time.perf_counter() >= deadline - 0.1
         if outcome.pair_values is None:
             if outcome.status is Status.NO_SOLUTION and not out_of_time:
                 continue  # the round's share of time was too short: try again
-            if fallback is not None and outcome.status is Status.NO_SOLUTION:
-                outcome = _from_fallback(model, outcome, fallback[1])
             break
         territory_of = _decode(model, outcome.pair_values)
         if (territory_of < 0).any():
@@ -172,6 +207,7 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
         new_cuts = separator_cuts(problem, territory_of)
         logger.info("contiguity round %d: %d new cuts", rounds, len(new_cuts))
         if not new_cuts:
+            consider(territory_of)
             break
         remaining = deadline - time.perf_counter()
         ls_deadline = time.perf_counter() + LOCAL_SEARCH_SHARE * remaining
@@ -180,12 +216,50 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
         model = replace(model, rows=model.rows + tuple(new_cuts))
         hint = _values_of(model, fallback[1]) if fallback else outcome.pair_values
         if time.perf_counter() >= deadline - 0.1:
-            if fallback is not None:
-                outcome = _from_fallback(model, outcome, fallback[1])
             break
+    outcome = _settle(model, outcome, fallback, bound)
     details = dict(outcome.details) | {"contiguity_rounds": rounds, "cuts": cuts}
     outcome = replace(outcome, runtime_s=time.perf_counter() - start, details=details)
     return interpret(model, spec, outcome)
+
+
+def _settle(
+    model: TerritoryModel,
+    outcome: EngineOutcome,
+    fallback: tuple[float, np.ndarray] | None,
+    bound: float | None,
+) -> EngineOutcome:
+    """The last round's outcome, or the best contiguous alignment seen instead.
+
+    The last round's own alignment stands when it is contiguous and no worse
+    than the best one from the restricted model and local search; a proof of
+    infeasibility stands as it is. Without any contiguous alignment the run
+    found none: a broken one is never passed on as the answer.
+    """
+    problem = model.problem
+    if outcome.status is Status.INFEASIBLE:
+        return outcome
+    own: float | None = None
+    if outcome.pair_values is not None:
+        territory_of = _decode(model, outcome.pair_values)
+        if (territory_of >= 0).all() and not check_alignment(problem, territory_of):
+            own = objective_value(problem, territory_of)
+    if own is not None and (fallback is None or own <= fallback[0] + 1e-12):
+        return replace(outcome, best_bound=bound)
+    if fallback is not None:
+        return replace(_from_fallback(model, outcome, fallback[1]), best_bound=bound)
+    broken = ""
+    if outcome.pair_values is not None:
+        pieces = pieces_of(problem, _decode(model, outcome.pair_values))
+        broken = f"; the last alignment left {len(pieces)} territory(ies) in pieces"
+    return replace(
+        outcome,
+        status=Status.NO_SOLUTION,
+        pair_values=None,
+        best_bound=bound,
+        message=f"no contiguous alignment inside every band found in time{broken}; "
+        f"raise solver.time_limit_s or widen the bands",
+    )
 
 
 def solve_problem(problem: Problem, spec: SolverSpec) -> SolveResult:

@@ -1,0 +1,1 @@
+"""Public benchmark instances turned into ordinary scenarios."""
