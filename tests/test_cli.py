@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from conftest import write_scenario
@@ -158,3 +159,34 @@ def test_metric_adding_up_to_zero_is_reported_not_crashed(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert metrics["scorecard"]["balance"]["revenue"] is None
+
+
+def test_quota_command_without_simulation(tmp_path: Path) -> None:
+    """Even quotas of 1,050 on potentials 6 and 15: quota/potential 175 and 70, cv
+    52.5 / 122.5 = 0.428571, max/min 2.5; no comp.csv, a summary table."""
+    path = _small(tmp_path)
+    document = yaml.safe_load(path.read_text())
+    frame = pd.read_csv(tmp_path / "territories.csv", dtype=str)
+    frame["rep_id"] = ["R1", "R2"]
+    frame.to_csv(tmp_path / "territories.csv", index=False)
+    document["quota"] = {
+        "fiscal_year": 2026,
+        "plan": {"company_target": 2100},
+        "method": "even",
+        "simulation": None,
+    }
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    out = tmp_path / "quota"
+
+    result = runner.invoke(app, ["quota", str(path), "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "quotas.csv"]
+    quotas = pd.read_csv(out / "quotas.csv", dtype={"territory_id": str})
+    assert quotas["quota_full"].tolist() == [1050.0, 1050.0]
+    fairness = json.loads((out / "metrics.json").read_text())["quota"]["fairness"]
+    assert round(fairness["quota_to_potential_cv"], 6) == 0.428571
+    assert fairness["quota_to_potential_max_min"] == pytest.approx(2.5)
+    assert fairness["p_attain_spread"] is None
+    assert "quotas and comp" in result.output
+    assert "2,100 company, 2,100 street" in result.output

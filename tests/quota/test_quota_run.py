@@ -362,10 +362,20 @@ def test_missing_base_and_mix_is_an_error() -> None:
 
 
 def test_without_simulation() -> None:
-    """simulation: null gives quotas only."""
+    """simulation: null gives quotas and the quota/potential figures only.
+
+    Q/P = [1.37/4, 1.14/3, 0.75/2, 0.37/1] = [0.3425, 0.38, 0.375, 0.37]: mean
+    0.366875, population std sqrt(0.0008421875 / 4) = 0.0145102, cv 0.0395509,
+    max/min 0.38 / 0.3425 = 1.109489.
+    """
     outcome = plan_quotas(domain_table(), make_section(simulation=None))
-    assert outcome.comp.empty and outcome.fairness == {}
+    assert outcome.comp.empty
     assert outcome.summary["simulation"] is None
+    fairness = outcome.fairness
+    assert round(fairness["quota_to_potential_cv"], 7) == 0.0395509
+    assert round(fairness["quota_to_potential_max_min"], 6) == 1.109489
+    assert fairness["p_attain_spread"] is None
+    assert fairness["corr_pearson_potential"] is None
 
 
 def test_simulation_without_sales_data() -> None:

@@ -36,6 +36,8 @@ def _as_text(table: pd.DataFrame) -> pd.DataFrame:
 def write_quota_files(outcome: QuotaOutcome, folder: str | Path) -> list[Path]:
     """Write ``quotas.csv`` and ``comp.csv`` into an existing folder.
 
+    ``comp.csv`` is left out when nothing was simulated (``simulation: null``).
+
     Parameters
     ----------
     outcome
@@ -46,7 +48,7 @@ def write_quota_files(outcome: QuotaOutcome, folder: str | Path) -> list[Path]:
     Returns
     -------
     list of pathlib.Path
-        The two files written, quotas first.
+        The files written, quotas first.
 
     Raises
     ------
@@ -61,6 +63,9 @@ def write_quota_files(outcome: QuotaOutcome, folder: str | Path) -> list[Path]:
         )
     written = []
     for name, table in ((QUOTAS_FILE, outcome.quotas), (COMP_FILE, outcome.comp)):
+        if table.empty:
+            logger.info("%s not written: nothing was simulated", name)
+            continue
         path = target / name
         _as_text(table).to_csv(path, index=False, quoting=csv.QUOTE_NONNUMERIC)
         written.append(path)

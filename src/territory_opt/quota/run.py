@@ -39,7 +39,7 @@ from territory_opt.errors import InputError, TerritoryOptError, preview_ids
 from territory_opt.quota import allocation as alloc
 from territory_opt.quota.equal_probability import solve_equal_probability
 from territory_opt.quota.evaluate import evaluate_pay, plan_warnings, quota_table
-from territory_opt.quota.fairness import json_ready
+from territory_opt.quota.fairness import json_ready, quota_fairness
 from territory_opt.quota.inputs import (
     Staffing,
     TerritoryData,
@@ -359,11 +359,16 @@ def plan_quotas(
     }
 
     comp_table = pd.DataFrame()
-    fairness: dict[str, Any] = {}
+    # Without a simulation only the ratios of quota to potential can be judged.
+    carried = staffed & (quotas > 0)
+    fairness: dict[str, Any] = quota_fairness(
+        quotas[carried], data.potential[carried], None
+    )
     if section.simulation is not None and mean_sales is not None:
-        comp_table, fairness, summary["simulation"], found = evaluate_pay(
+        comp_table, simulated, summary["simulation"], found = evaluate_pay(
             data, section, staff, quotas, monthly, mean_sales, max_chunk_bytes
         )
+        fairness = simulated or fairness
         warnings.extend(found)
     for message in warnings:
         logger.warning(message)
