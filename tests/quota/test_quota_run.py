@@ -171,6 +171,26 @@ def test_vacancy_redistribute_to_district() -> None:
     assert any(w.startswith("territory T02: quota 1,420,000") for w in outcome.warnings)
 
 
+def test_redistribution_past_caps_is_reported_without_rounding() -> None:
+    """Unrounded, T01 ends at 1,750,000 and T02 at 1,137,927 + 281,250 = 1,419,177,
+    both above their cap of 1,375,000: flagged as cap and warned about; T04
+    (460,823, cap 500,000) is not."""
+    section = make_section(drop=("rounding",), vacancy={"policy": "redistribute"})
+    outcome = plan_quotas(_vacant_t03(domain_table()), section)
+
+    np.testing.assert_allclose(
+        np.round(_column(outcome, "quota_full")), [1_750_000, 1_419_177, 0, 460_823]
+    )
+    assert _column(outcome, "bound_hit") == ["cap", "cap", "none", "none"]
+    assert "territory T01: quota 1,750,000 breaks its cap 1,375,000" in (
+        outcome.warnings
+    )
+    assert "territory T02: quota 1,419,177 breaks its cap 1,375,000" in (
+        outcome.warnings
+    )
+    assert not any(w.startswith("territory T04") for w in outcome.warnings)
+
+
 def test_vacancy_redistribute_to_neighbors() -> None:
     """With adjacency T03 → T04 only, T04 takes all 750,000: 1,117,073 → 1,120,000."""
     section = make_section(
@@ -402,6 +422,54 @@ def test_row_order_does_not_matter(order) -> None:
     assert base.fairness == shuffled.fairness
 
 
+EIGHT = pd.DataFrame(
+    {
+        "territory_id": [f"T{i}" for i in range(8)],
+        "parent": ["D1", "D1", "D2", "D2", "D2", "D3", "D3", "D3"],
+        "region": ["R1"] * 5 + ["R2"] * 3,
+        "rep_id": ["R0", "R1", None, "R3", "R4", "R5", "R6", "R7"],
+        "potential": [5.0, 3.0, 4.0, 2.0, 6.0, 1.0, 7.0, 2.5],
+        "prior_sales": [1.1, 0.7, 0.9, 0.5, 1.6, 0.2, 1.5, 0.8],
+        "prior_quota": [1.2, 0.8, 1.0, 0.6, 1.5, 0.3, 1.6, 0.7],
+        "weighted_pipeline": [0.4, 0.2, 0.3, 0.1, 0.5, 0.1, 0.6, 0.2],
+    }
+)
+
+
+@settings(max_examples=10)
+@given(order=st.permutations(range(8)))
+def test_row_order_does_not_matter_in_a_hierarchy(order) -> None:
+    """Two regions, three districts, a redistributed vacancy, bounds level by level
+    and one skilled rep: shuffled rows give the same quotas, comp and fairness."""
+    section = load_quota_section(
+        {
+            "fiscal_year": 2026,
+            "random_seed": 3,
+            "plan": {"company_target": 8.0, "over_assignment": {"region": 0.05}},
+            "method": "blended",
+            "blend_weights": {"potential": 0.5, "historical": 0.3, "pipeline": 0.2},
+            "yoy_change": {"min": -0.1, "max": 0.2},
+            "bounds_scope": "hierarchy",
+            "vacancy": {"policy": "redistribute"},
+            "reps": [
+                {"id": f"R{i}", "ote": 2.0, "base": 1.0, "skill": 1.2 if i == 4 else 1}
+                for i in (0, 1, 3, 4, 5, 6, 7)
+            ],
+            "comp_plans": [
+                {"id": "AE", "curve": {"points": [[0, 0], [1, 1], [2, 3]], "cap": 2.5}}
+            ],
+            "simulation": {"draws": 300, "expected_sales_source": "forecast"},
+        }
+    )
+    base = plan_quotas(EIGHT, section)
+    shuffled = plan_quotas(EIGHT.iloc[list(order)], section)
+
+    pd.testing.assert_frame_equal(base.quotas, shuffled.quotas)
+    pd.testing.assert_frame_equal(base.comp, shuffled.comp)
+    assert base.fairness == shuffled.fairness
+    assert base.summary == shuffled.summary
+
+
 @settings(max_examples=40)
 @given(
     potential=st.lists(st.floats(min_value=1e4, max_value=1e7), min_size=2, max_size=9),
@@ -409,17 +477,22 @@ def test_row_order_does_not_matter(order) -> None:
     yoy_min=st.floats(min_value=-0.5, max_value=0.0),
     yoy_max=st.floats(min_value=0.0, max_value=0.8),
     target=st.floats(min_value=1e5, max_value=1e8),
+    districts=st.lists(st.integers(min_value=0, max_value=3), min_size=9, max_size=9),
+    scope=st.sampled_from(["street", "hierarchy"]),
 )
 def test_quotas_sum_to_street_target_when_bounds_allow(
-    potential, prior, yoy_min, yoy_max, target
+    potential, prior, yoy_min, yoy_max, target, districts, scope
 ):
-    """Σ Q_full = T_street after Q3 whenever Σ L ≤ T_street ≤ Σ U."""
+    """Σ Q_full = T_street after Q3 whenever Σ L ≤ T_street ≤ Σ U, for either
+    bounds scope and any split into two regions and up to four districts."""
     n = len(potential)
     q = np.array(prior[:n])
     feasible = q.sum() * (1 + yoy_min) <= target * 1.05 <= q.sum() * (1 + yoy_max)
     table = pd.DataFrame(
         {
             "territory_id": [f"T{i}" for i in range(n)],
+            "parent": [f"D{d}" for d in districts[:n]],
+            "region": [f"R{d % 2}" for d in districts[:n]],
             "rep_id": [f"R{i}" for i in range(n)],
             "potential": potential,
             "prior_quota": q,
@@ -430,6 +503,7 @@ def test_quotas_sum_to_street_target_when_bounds_allow(
             "fiscal_year": 2026,
             "plan": {"company_target": target, "over_assignment": {"district": 0.05}},
             "yoy_change": {"min": yoy_min, "max": yoy_max},
+            "bounds_scope": scope,
             "simulation": None,
         }
     )
@@ -438,6 +512,10 @@ def test_quotas_sum_to_street_target_when_bounds_allow(
     if feasible:
         assert total == pytest.approx(target * 1.05, rel=1e-9)
         assert outcome.summary["bounds_status"] == "ok"
+        quotas = outcome.quotas.set_index("territory_id")["quota_full"]
+        quotas = quotas[table["territory_id"]].to_numpy()
+        assert (quotas >= q * (1 + yoy_min) * (1 - 1e-9)).all()
+        assert (quotas <= q * (1 + yoy_max) * (1 + 1e-9)).all()
     else:
         assert outcome.summary["bounds_status"] in ("over_floor", "under_cap")
 
@@ -632,3 +710,44 @@ def test_even_share_goes_by_fte() -> None:
     )
     quotas = plan_quotas(table, section).quotas.set_index("territory_id")["quota_full"]
     assert quotas.to_dict() == {"T1": 40.0, "T2": 40.0, "T3": 20.0}
+
+
+def _two_districts() -> pd.DataFrame:
+    """A and B in D1, C and D in D2, potential 100 each, A capped at 60."""
+    return pd.DataFrame(
+        {
+            "territory_id": ["A", "B", "C", "D"],
+            "parent": ["D1", "D1", "D2", "D2"],
+            "rep_id": ["R1", "R2", "R3", "R4"],
+            "potential": [100.0] * 4,
+            "prior_quota": [60.0, None, None, None],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected", "d1_over_assignment"),
+    [
+        ("street", [60, 340 / 3, 340 / 3, 340 / 3], -2 / 15),
+        ("hierarchy", [60, 140, 100, 100], 0.0),
+    ],
+)
+def test_bounds_scope(scope, expected, d1_over_assignment) -> None:
+    """Target 400 over two districts of 200: one λ lets D1 fall to 173.33 (−2/15)
+    and D2 rise to 226.67; level by level B takes what A cannot and each keeps 200."""
+    section = load_quota_section(
+        {
+            "fiscal_year": 2026,
+            "plan": {"company_target": 400},
+            "yoy_change": {"min": None, "max": 0.0},
+            "bounds_scope": scope,
+            "simulation": None,
+        }
+    )
+    outcome = plan_quotas(_two_districts(), section)
+
+    np.testing.assert_allclose(outcome.quotas["quota_full"], expected)
+    oa = outcome.summary["district_over_assignment"]
+    assert oa["D1"] == pytest.approx(d1_over_assignment, abs=1e-12)
+    assert oa["D2"] == pytest.approx(-d1_over_assignment, abs=1e-12)
+    assert outcome.quotas["bound_hit"].tolist() == ["cap", "none", "none", "none"]

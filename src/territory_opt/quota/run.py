@@ -37,6 +37,7 @@ import pandas as pd
 
 from territory_opt.errors import InputError, TerritoryOptError, preview_ids
 from territory_opt.quota import allocation as alloc
+from territory_opt.quota.bounds import bound_violations
 from territory_opt.quota.equal_probability import solve_equal_probability
 from territory_opt.quota.evaluate import evaluate_pay, plan_warnings, quota_table
 from territory_opt.quota.fairness import json_ready, quota_fairness
@@ -264,8 +265,14 @@ def plan_quotas(
     lower, upper = alloc.quota_bounds(
         data.column(yoy.basis), yoy.min, yoy.max, limits.min, limits.max
     )
-    solve = alloc.apply_bounds if allocation.rescale else alloc.clamp_bounds
-    bounded = solve(raw, lower, upper, street)
+    if not allocation.rescale:
+        bounded = alloc.clamp_bounds(raw, lower, upper, street)
+    elif section.bounds_scope == "hierarchy":
+        bounded = alloc.apply_bounds_by_level(
+            raw, data.district, data.region, lower, upper, street
+        )
+    else:
+        bounded = alloc.apply_bounds(raw, lower, upper, street)
     if bounded.status != "ok":
         warnings.append(_bounds_warning(bounded, lower, upper, street))
 
@@ -288,6 +295,12 @@ def plan_quotas(
         )
         quotas, held = settled.quotas, settled.held
         warnings.extend(settled.notes)
+        # A receiver's flag describes where it ends up, not where Q3 left it.
+        at_cap = np.isfinite(upper) & (quotas >= upper * (1 - 1e-12))
+        bound_hit = tuple(
+            ("cap" if c else "none") if r > 0 else h
+            for r, c, h in zip(settled.received, at_cap, bound_hit, strict=True)
+        )
 
     # Q4: rounding, re-checking the bounds of territories that carry a quota.
     rounding_residual = 0.0
@@ -302,6 +315,13 @@ def plan_quotas(
         )
         quotas, rounding_residual = rounded.quotas, rounded.residual
         warnings.extend(rounded.violations)
+    elif moved.any():
+        # Redistribution can push receivers past their caps; say so.
+        warnings.extend(
+            bound_violations(
+                quotas, data.territory_ids, None, np.where(moved, np.inf, upper)
+            )
+        )
 
     if not allocation.rescale:
         total = float(quotas.sum())
@@ -351,6 +371,9 @@ def plan_quotas(
         "quota_total": float(quotas.sum()),
         "gap_to_street_target": street - float(quotas.sum()),
         "held_at_manager": _held_by_parent(data, held),
+        "district_over_assignment": _district_over_assignment(
+            data, allocation.top.district, quotas
+        ),
         "vacancy_gap_total": float(gap.sum()),
         "equal_probability": allocation.probability,
         "territories": data.size,
@@ -436,6 +459,18 @@ def _held_by_parent(data: TerritoryData, held: FloatArray) -> dict[str, float]:
         if amount > 0:
             totals[district] = totals.get(district, 0.0) + float(amount)
     return totals
+
+
+def _district_over_assignment(
+    data: TerritoryData, district_quota: Mapping[str, float], quotas: FloatArray
+) -> dict[str, float]:
+    """Per district: its territories' quotas over its own quota, minus 1."""
+    totals = dict.fromkeys(district_quota, 0.0)
+    for district, amount in zip(data.district, quotas, strict=True):
+        totals[district] += float(amount)
+    return {
+        d: totals[d] / q - 1.0 if q > 0 else math.nan for d, q in district_quota.items()
+    }
 
 
 @dataclass(frozen=True)
