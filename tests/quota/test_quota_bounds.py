@@ -194,3 +194,19 @@ def test_rounding_keeps_the_rounded_total(quotas, unit):
         math.floor(q.sum() / unit + 0.5) * unit, abs=1e-6 * unit
     )
     assert (np.abs(result.quotas - q) < unit * (1 + 1e-9)).all()
+
+
+def test_bounds_equal_to_the_target_up_to_float_noise_are_feasible() -> None:
+    """Regression: floors = caps = [0.1, 0.2, 0.3] add up to 0.6000000000000001, not
+    0.6; that is a fixed point of the target, not infeasible floors."""
+    result = apply_bounds([1.0, 1.0, 1.0], [0.1, 0.2, 0.3], [0.1, 0.2, 0.3], 0.6)
+    assert result.status == "ok"
+    np.testing.assert_allclose(result.quotas, [0.1, 0.2, 0.3])
+
+
+def test_caps_that_exactly_make_the_target_put_every_quota_at_its_cap() -> None:
+    """Caps 60 + 80 = 140 and a target of 140: both at their cap, status ok."""
+    result = apply_bounds([100.0, 100.0], [0.0, 0.0], [60.0, 80.0], 140.0)
+    assert result.status == "ok"
+    np.testing.assert_allclose(result.quotas, [60, 80])
+    assert result.bound_hit == ("cap", "cap")

@@ -629,6 +629,34 @@ def test_joint_design_stops_when_fair() -> None:
     assert design.best is design.history[1]
 
 
+def test_joint_design_uses_the_neighbours_resolve_returns() -> None:
+    """Vacant B's 1 M goes to its neighbour D, as the re-solved alignment says,
+    not to the whole district: quotas [1, 0, 1, 2] M and no fall-back warning."""
+    table = pd.DataFrame(
+        {
+            "territory_id": ["A", "B", "C", "D"],
+            "rep_id": ["RA", None, "RC", "RD"],
+            "potential": [1e6] * 4,
+            "prior_sales": [1e6] * 4,
+        }
+    )
+    section = load_quota_section(
+        {
+            "fiscal_year": 2026,
+            "plan": {"company_target": 4e6},
+            "vacancy": {"policy": "redistribute", "redistribute_to": "neighbors"},
+            "simulation": {"draws": 200, "expected_sales_source": "prior_sales_growth"},
+            "fairness": {"max_p_attain_spread": 1.0},
+        }
+    )
+    design = joint_design(lambda _: (table, {"B": ["D"]}), section)
+
+    outcome = design.history[0].outcome
+    assert outcome is not None
+    assert _column(outcome, "quota_full") == [1e6, 0.0, 1e6, 2e6]
+    assert not any("no adjacency was given" in w for w in outcome.warnings)
+
+
 def test_joint_design_stops_at_the_floor() -> None:
     """Limit 0.15 with floor 0.05: both bands fail and the loop stops at the floor."""
     calls: list[float] = []

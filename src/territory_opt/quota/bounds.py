@@ -37,6 +37,8 @@ FloatArray = npt.NDArray[np.float64]
 # solve on the free territories then removes the last rounding.
 _LAMBDA_RTOL = 1e-15
 _MAX_BISECTIONS = 400
+# Totals within this relative distance of the target count as equal to it.
+_TOTAL_RTOL = 1e-12
 # Remainders that agree to this many decimals count as a tie in Q4.
 _REMAINDER_DECIMALS = 9
 
@@ -123,17 +125,22 @@ def apply_bounds(
         return float(np.clip(scale * q, low, high).sum())
 
     floor_total = total(0.0)
-    ceiling_total = float(np.where(q > 0.0, high, np.clip(0.0, low, high)).sum())
-    if floor_total > target:
+    ceiling = np.where(q > 0.0, high, np.clip(0.0, low, high))
+    ceiling_total = float(ceiling.sum())
+    # Sums taken in another order (a node's bounds) may differ by float noise.
+    noise = _TOTAL_RTOL * max(abs(target), 1.0)
+    if floor_total > target + noise:
         quotas = np.clip(np.zeros_like(q), low, high)
         return _bounded(quotas, q, low, high, 0.0, "over_floor", target)
-    if ceiling_total < target:
-        quotas = np.where(q > 0.0, high, np.clip(0.0, low, high))
-        return _bounded(quotas, q, low, high, math.inf, "under_cap", target)
-    if floor_total == target:
+    if ceiling_total < target - noise:
+        return _bounded(ceiling, q, low, high, math.inf, "under_cap", target)
+    if floor_total >= target - noise:
         # The floors alone make the target: λ = 0 and every quota at its floor.
         quotas = np.clip(np.zeros_like(q), low, high)
         return _bounded(quotas, q, low, high, 0.0, "ok", target)
+    if ceiling_total <= target + noise:
+        # Only the caps make the target: every quota that can grow sits at its cap.
+        return _bounded(ceiling, q, low, high, math.inf, "ok", target)
 
     lo, hi = 0.0, 1.0
     while total(hi) < target:

@@ -512,15 +512,19 @@ class JointDesign:
         return min(measured, key=lambda h: h.p_attain_spread or 0.0, default=None)
 
 
+Neighbors = Mapping[str, Sequence[str]]
+Resolved = pd.DataFrame | tuple[pd.DataFrame, Neighbors | None] | None
+
+
 def joint_design(
-    resolve: Callable[[float], pd.DataFrame | None],
+    resolve: Callable[[float], Resolved],
     section: QuotaSection,
     *,
     start_tolerance: float = 0.10,
     min_tolerance: float = 0.02,
     shrink: float = 0.5,
     max_iterations: int = 10,
-    neighbors: Mapping[str, Sequence[str]] | None = None,
+    neighbors: Neighbors | None = None,
     max_chunk_bytes: int = DEFAULT_CHUNK_BYTES,
 ) -> JointDesign:
     """Tighten the potential band of the territories until quotas are fair.
@@ -548,7 +552,9 @@ def joint_design(
     resolve
         Re-solves the territory model with the given potential band (a fraction,
         0.05 for ±5 %) and returns the territories table of
-        :func:`plan_quotas`, or None when no alignment exists.
+        :func:`plan_quotas`, or None when no alignment exists. It may return a
+        pair ``(table, neighbors)`` instead, when the adjacency of territories
+        changes with the alignment; those neighbors replace ``neighbors``.
     section
         The quota section; it needs a simulation.
     start_tolerance, min_tolerance
@@ -580,11 +586,14 @@ def joint_design(
     tolerance = start_tolerance
     history: list[JointIteration] = []
     for iteration in range(1, max_iterations + 1):
+        adjacent = neighbors
         try:
             table = resolve(tolerance)
             reason = "" if table is not None else "resolve returned no alignment"
         except TerritoryOptError as error:
             table, reason = None, str(error)
+        if isinstance(table, tuple):
+            table, adjacent = table
         if table is None:
             history.append(
                 JointIteration(iteration, tolerance, "infeasible", None, None, reason)
@@ -593,7 +602,7 @@ def joint_design(
             return JointDesign(tuple(history), "infeasible")
 
         outcome = plan_quotas(
-            table, section, neighbors=neighbors, max_chunk_bytes=max_chunk_bytes
+            table, section, neighbors=adjacent, max_chunk_bytes=max_chunk_bytes
         )
         spread = outcome.fairness.get("p_attain_spread")
         passed = spread is not None and spread <= limit
