@@ -65,6 +65,37 @@ def test_domain_end_to_end() -> None:
     assert summary["reconciliation"]["gap_td_bu"] == pytest.approx(330_000)
 
 
+@pytest.mark.parametrize(
+    ("yoy", "status", "quotas", "message"),
+    [
+        (
+            {"min": 0.30, "max": None},
+            "over_floor",
+            [1_430_000, 1_430_000, 780_000, 520_000],
+            "quota floors add up to 4,160,000, above the street target 3,630,000; "
+            "every territory is set to its floor (residual -530,000). Lower "
+            "yoy_change.min or absolute_bounds.min",
+        ),
+        (
+            {"min": None, "max": -0.20},
+            "under_cap",
+            [880_000, 880_000, 480_000, 320_000],
+            "quota caps allow at most 2,560,000, below the street target 3,630,000; "
+            "every territory is set to its cap (residual 1,070,000). Raise "
+            "yoy_change.max or absolute_bounds.max",
+        ),
+    ],
+)
+def test_infeasible_bounds_are_reported_with_numbers(yoy, status, quotas, message):
+    """Prior quota [1.1, 1.1, 0.6, 0.4] M: floors at +30 % add up to 4.16 M and caps
+    at −20 % to 2.56 M, against a street target of 3.63 M."""
+    outcome = plan_quotas(domain_table(), make_section(yoy_change=yoy))
+
+    assert outcome.summary["bounds_status"] == status
+    assert _column(outcome, "quota_full") == quotas
+    assert message in outcome.warnings
+
+
 def test_quota_table_figures() -> None:
     """Flat year, no ramp: effective = full; share, yoy and ratios per territory."""
     quotas = plan_quotas(domain_table(), make_section()).quotas
