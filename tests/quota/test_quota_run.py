@@ -489,23 +489,29 @@ EIGHT = pd.DataFrame(
 )
 
 
-@settings(max_examples=10)
-@given(order=st.permutations(range(8)))
-def test_row_order_does_not_matter_in_a_hierarchy(order) -> None:
-    """Two regions, three districts, a redistributed vacancy, bounds level by level
-    and one skilled rep: shuffled rows give the same quotas, comp and fairness."""
-    section = load_quota_section(
+def _eight_section(scale: float = 1.0):
+    """Blended quotas over EIGHT with every money figure multiplied by ``scale``."""
+    return load_quota_section(
         {
             "fiscal_year": 2026,
             "random_seed": 3,
-            "plan": {"company_target": 8.0, "over_assignment": {"region": 0.05}},
+            "plan": {
+                "company_target": 8.0 * scale,
+                "over_assignment": {"region": 0.05},
+            },
             "method": "blended",
             "blend_weights": {"potential": 0.5, "historical": 0.3, "pipeline": 0.2},
             "yoy_change": {"min": -0.1, "max": 0.2},
+            "absolute_bounds": {"min": 0.25 * scale},
             "bounds_scope": "hierarchy",
             "vacancy": {"policy": "redistribute"},
             "reps": [
-                {"id": f"R{i}", "ote": 2.0, "base": 1.0, "skill": 1.2 if i == 4 else 1}
+                {
+                    "id": f"R{i}",
+                    "ote": 2.0 * scale,
+                    "base": 1.0 * scale,
+                    "skill": 1.2 if i == 4 else 1,
+                }
                 for i in (0, 1, 3, 4, 5, 6, 7)
             ],
             "comp_plans": [
@@ -514,6 +520,14 @@ def test_row_order_does_not_matter_in_a_hierarchy(order) -> None:
             "simulation": {"draws": 300, "expected_sales_source": "forecast"},
         }
     )
+
+
+@settings(max_examples=10)
+@given(order=st.permutations(range(8)))
+def test_row_order_does_not_matter_in_a_hierarchy(order) -> None:
+    """Two regions, three districts, a redistributed vacancy, bounds level by level
+    and one skilled rep: shuffled rows give the same quotas, comp and fairness."""
+    section = _eight_section()
     base = plan_quotas(EIGHT, section)
     shuffled = plan_quotas(EIGHT.iloc[list(order)], section)
 
@@ -521,6 +535,38 @@ def test_row_order_does_not_matter_in_a_hierarchy(order) -> None:
     pd.testing.assert_frame_equal(base.comp, shuffled.comp)
     assert base.fairness == shuffled.fairness
     assert base.summary == shuffled.summary
+
+
+@settings(max_examples=8)
+@given(scale=st.sampled_from([0.01, 3.0, 1e6]))
+def test_money_scale_in_a_hierarchy(scale) -> None:
+    """The same hierarchy in cents or in millions: quotas, pay and cost scale by c;
+    P(quota), attainment bands and every fairness figure stay as they are."""
+    money = ["potential", "prior_sales", "prior_quota", "weighted_pipeline"]
+    table = EIGHT.assign(**{c: EIGHT[c] * scale for c in money})
+    base = plan_quotas(EIGHT, _eight_section())
+    scaled = plan_quotas(table, _eight_section(scale))
+
+    for column in ("quota_full", "quota_effective", "vacancy_gap"):
+        np.testing.assert_allclose(
+            scaled.quotas[column], base.quotas[column] * scale, rtol=1e-9
+        )
+    assert scaled.quotas["bound_hit"].tolist() == base.quotas["bound_hit"].tolist()
+    np.testing.assert_allclose(
+        scaled.comp["expected_earnings"], base.comp["expected_earnings"] * scale
+    )
+    unitless = ["p_attain", *[c for c in base.comp if c.startswith("band_")]]
+    pd.testing.assert_frame_equal(scaled.comp[unitless], base.comp[unitless])
+    cost, cost_scaled = base.summary["simulation"], scaled.summary["simulation"]
+    assert cost_scaled["total_cost_p50"] == pytest.approx(
+        cost["total_cost_p50"] * scale
+    )
+    assert cost_scaled["expected_ccos"] == pytest.approx(cost["expected_ccos"])
+    for key, value in base.fairness.items():
+        if value is None:
+            assert scaled.fairness[key] is None
+        else:
+            assert scaled.fairness[key] == pytest.approx(value, rel=1e-6, abs=1e-9)
 
 
 @settings(max_examples=40)
