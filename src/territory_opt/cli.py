@@ -424,11 +424,19 @@ def _alignment_of(problem: Problem, path: Path | None) -> np.ndarray:
     given = dict(zip(table["account_id"], table["territory_id"], strict=True))
     missing = [a for a in problem.account_ids if a not in given]
     unknown = sorted({t for t in given.values() if t not in index})
-    if missing or unknown:
-        raise InputErrorForCli(
-            f"{path}: {len(missing)} account(s) missing ({preview_ids(missing)}) and "
-            f"unknown territory id(s) {preview_ids(unknown)}"
+    problems = []
+    if missing:
+        problems.append(
+            f"{len(missing)} account(s) missing ({preview_ids(missing)}); give every "
+            "account a row"
         )
+    if unknown:
+        problems.append(
+            f"unknown territory id(s) {preview_ids(unknown)}; use the scenario's "
+            "territory ids"
+        )
+    if problems:
+        raise InputErrorForCli(f"{path}: {' and '.join(problems)}")
     return np.array([index[given[a]] for a in problem.account_ids], dtype=np.int64)
 
 
