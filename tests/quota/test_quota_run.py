@@ -97,6 +97,30 @@ def test_infeasible_bounds_are_reported_with_numbers(yoy, status, quotas, messag
     assert message in outcome.warnings
 
 
+def test_yoy_bounds_against_prior_sales() -> None:
+    """Basis H = [1.0, 1.2, 0.5, 0.3] M with [−10 %, +25 %]: caps [1.25, 1.5, 0.625,
+    0.375] M. T01, T03 and T04 end at their caps (1.25 + 0.625 + 0.375 = 2.25 M), so
+    T02 carries 3.63 − 2.25 = 1.38 M: λ = 1,380,000 / 1,125,300 = 1.226340, and the
+    YoY change against H is [+25 %, +15 %, +25 %, +25 %]. Rounded to 10,000, T03
+    (62.5 units) and T04 (37.5) tie on a remainder of 0.5 for the one unit left: T03
+    takes it by id, 630,000, within one unit of its cap, so no warning."""
+    section = make_section(yoy_change={"basis": "prior_sales"})
+    exact = plan_quotas(
+        domain_table(),
+        make_section(("rounding",), yoy_change={"basis": "prior_sales"}),
+    )
+    outcome = plan_quotas(domain_table(), section)
+
+    np.testing.assert_allclose(
+        _column(exact, "quota_full"), [1_250_000, 1_380_000, 625_000, 375_000]
+    )
+    assert _column(exact, "bound_hit") == ["cap", "none", "cap", "cap"]
+    assert round(exact.summary["bounds_scale"], 6) == 1.226340
+    np.testing.assert_allclose(_column(exact, "yoy_change"), [0.25, 0.15, 0.25, 0.25])
+    assert _column(outcome, "quota_full") == [1_250_000, 1_380_000, 630_000, 370_000]
+    assert not any("breaks its" in w for w in outcome.warnings)
+
+
 def test_quota_table_figures() -> None:
     """Flat year, no ramp: effective = full; share, yoy and ratios per territory."""
     quotas = plan_quotas(domain_table(), make_section()).quotas
