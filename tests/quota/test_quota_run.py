@@ -121,6 +121,26 @@ def test_yoy_bounds_against_prior_sales() -> None:
     assert not any("breaks its" in w for w in outcome.warnings)
 
 
+def test_absolute_floor_and_yoy_cap_bind_together() -> None:
+    """absolute_bounds.min 400,000 lifts T04 (raw 363,000) to its floor while T03
+    stays at its YoY cap of 750,000; T01 and T02 share 3.63 − 1.15 = 2.48 M over raw
+    2,504,700, λ = 0.990139: [1,365,797; 1,114,203]. Rounded to 10,000:
+    [1,370,000; 1,110,000; 750,000; 400,000]."""
+    section = make_section(absolute_bounds={"min": 400_000})
+    exact = plan_quotas(
+        domain_table(), make_section(("rounding",), absolute_bounds={"min": 400_000})
+    )
+    outcome = plan_quotas(domain_table(), section)
+
+    np.testing.assert_allclose(
+        np.round(_column(exact, "quota_full")), [1_365_797, 1_114_203, 750_000, 400_000]
+    )
+    assert round(exact.summary["bounds_scale"], 6) == 0.990139
+    assert _column(exact, "bound_hit") == ["none", "none", "cap", "floor"]
+    assert exact.summary["bound_hits"] == {"none": 2, "floor": 1, "cap": 1}
+    assert _column(outcome, "quota_full") == [1_370_000, 1_110_000, 750_000, 400_000]
+
+
 def test_quota_table_figures() -> None:
     """Flat year, no ramp: effective = full; share, yoy and ratios per territory."""
     quotas = plan_quotas(domain_table(), make_section()).quotas
