@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from conftest import write_scenario
@@ -158,3 +160,74 @@ def test_metric_adding_up_to_zero_is_reported_not_crashed(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert metrics["scorecard"]["balance"]["revenue"] is None
+
+
+def _even_quota_scenario(folder: Path) -> Path:
+    """The small scenario, both territories staffed, even quotas of a 2,100 plan."""
+    path = _small(folder)
+    document = yaml.safe_load(path.read_text())
+    frame = pd.read_csv(folder / "territories.csv", dtype=str)
+    frame["rep_id"] = ["R1", "R2"]
+    frame.to_csv(folder / "territories.csv", index=False)
+    document["quota"] = {
+        "fiscal_year": 2026,
+        "plan": {"company_target": 2100},
+        "method": "even",
+        "simulation": None,
+    }
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def test_quota_command_on_a_given_alignment(tmp_path: Path) -> None:
+    """With account 02 moved to T2, potentials are 1 + 2 = 3 and 3 + 4 + 5 + 6 = 18:
+    quota/potential 1,050 / 3 = 350 and 1,050 / 18 = 58.33."""
+    path = _even_quota_scenario(tmp_path)
+    alignment = tmp_path / "alignment.csv"
+    alignment.write_text(
+        "account_id,territory_id\n00,T1\n01,T1\n02,T2\n03,T2\n04,T2\n05,T2\n"
+    )
+    out = tmp_path / "quota"
+
+    result = runner.invoke(
+        app, ["quota", str(path), "--alignment", str(alignment), "--out", str(out)]
+    )
+
+    assert result.exit_code == 0, result.output
+    quotas = pd.read_csv(out / "quotas.csv", dtype={"territory_id": str})
+    np.testing.assert_allclose(quotas["quota_to_potential"], [350, 1050 / 18])
+
+
+def test_quota_command_rejects_an_incomplete_alignment(tmp_path: Path) -> None:
+    """An alignment.csv without account 05 exits 2 and names the account (and no
+    empty list of unknown territories)."""
+    path = _even_quota_scenario(tmp_path)
+    alignment = tmp_path / "alignment.csv"
+    alignment.write_text("account_id,territory_id\n00,T1\n01,T1\n02,T1\n03,T2\n04,T2\n")
+
+    result = runner.invoke(app, ["quota", str(path), "--alignment", str(alignment)])
+
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "alignment.csv: 1 account(s) missing ('05'); give every account a row\n"
+    )
+
+
+def test_quota_command_without_simulation(tmp_path: Path) -> None:
+    """Even quotas of 1,050 on potentials 6 and 15: quota/potential 175 and 70, cv
+    52.5 / 122.5 = 0.428571, max/min 2.5; no comp.csv, a summary table."""
+    path = _even_quota_scenario(tmp_path)
+    out = tmp_path / "quota"
+
+    result = runner.invoke(app, ["quota", str(path), "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "quotas.csv"]
+    quotas = pd.read_csv(out / "quotas.csv", dtype={"territory_id": str})
+    assert quotas["quota_full"].tolist() == [1050.0, 1050.0]
+    fairness = json.loads((out / "metrics.json").read_text())["quota"]["fairness"]
+    assert round(fairness["quota_to_potential_cv"], 6) == 0.428571
+    assert fairness["quota_to_potential_max_min"] == pytest.approx(2.5)
+    assert fairness["p_attain_spread"] is None
+    assert "quotas and comp" in result.output
+    assert "2,100 company, 2,100 street" in result.output

@@ -136,4 +136,12 @@ def test_quota_command_on_the_current_alignment(tmp_path: Path) -> None:
         app, ["quota", str(FOLDER / "scenario.yaml"), "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["comp.csv", "quotas.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "comp.csv",
+        "metrics.json",
+        "quotas.csv",
+    ]
+    quota = pd.read_json(out / "metrics.json", typ="series")["quota"]
+    assert quota["summary"]["simulation"]["draws"] == 20_000
+    assert 0.0 <= quota["fairness"]["p_attain_spread"] <= 1.0
+    assert "total comp cost" in result.output

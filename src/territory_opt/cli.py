@@ -37,6 +37,7 @@ from territory_opt.joint import solve_jointly
 from territory_opt.outputs import territory_indices, write_folder, write_results
 from territory_opt.presolve import check_presolve
 from territory_opt.problem import Problem
+from territory_opt.quota.run import QuotaOutcome
 from territory_opt.result import SolveResult, Status
 from territory_opt.scenario import load_scenario, scenario_json_schema
 from territory_opt.scorecard import scorecard, territory_table
@@ -327,15 +328,76 @@ def _print_summary(run: Run) -> None:
         )
 
 
-def _print_extras(extras: Extras) -> None:
-    """One line each for quotas and forecast; their warnings are logged."""
-    if extras.quota is not None:
-        summary, fairness = extras.quota.summary, extras.quota.fairness
-        out.print(
-            f"quotas: street target {summary['street_target']:,.0f}, "
-            f"P(quota) from {fairness['p_attain_min']:.1%} to "
-            f"{fairness['p_attain_max']:.1%}, {len(extras.quota.warnings)} warning(s)"
+def _money(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _quota_summary(outcome: QuotaOutcome) -> Table:
+    """Plan, bounds, simulated cost and fairness of a quota outcome in one table."""
+    summary, fairness = outcome.summary, outcome.fairness
+    grid = Table(title="quotas and comp", show_header=False)
+    grid.add_row("method", str(summary["method"]))
+    grid.add_row(
+        "target",
+        f"{_money(summary['company_target'])} company, "
+        f"{_money(summary['street_target'])} street "
+        f"(over-assignment {_share(summary['over_assignment_realised']['total'])})",
+    )
+    hits = summary["bound_hits"]
+    grid.add_row(
+        "quotas",
+        f"{_money(summary['quota_total'])} over {summary['territories']} "
+        f"territories; bounds {summary['bounds_status']}, {hits['floor']} at floor, "
+        f"{hits['cap']} at cap; vacancy gap {_money(summary['vacancy_gap_total'])}",
+    )
+    grid.add_row(
+        "quota / potential",
+        f"cv {_number(fairness.get('quota_to_potential_cv'))}, max/min "
+        f"{_number(fairness.get('quota_to_potential_max_min'))}",
+    )
+    simulated = summary.get("simulation")
+    if simulated:
+        grid.add_row(
+            "total comp cost",
+            f"P10 {_money(simulated['total_cost_p10'])}, P50 "
+            f"{_money(simulated['total_cost_p50'])}, P90 "
+            f"{_money(simulated['total_cost_p90'])} "
+            f"({simulated['draws']:,} draws); cost of sales "
+            f"{_share(simulated['expected_ccos'])}",
         )
+        grid.add_row(
+            "reps at quota",
+            f"{_share(simulated['share_at_quota_mean'])} on average (P10 "
+            f"{_share(simulated['share_at_quota_p10'])}, P90 "
+            f"{_share(simulated['share_at_quota_p90'])})",
+        )
+        grid.add_row(
+            "P(quota)",
+            f"{_share(fairness.get('p_attain_min'))} to "
+            f"{_share(fairness.get('p_attain_max'))} (spread "
+            f"{_number(fairness.get('p_attain_spread'))})",
+        )
+        grid.add_row(
+            "pay fairness",
+            f"Gini of expected pay {_number(fairness.get('expected_earnings_gini'))}, "
+            f"territory-luck share {_share(fairness.get('territory_share'))}",
+        )
+    grid.add_row("warnings", str(len(outcome.warnings)))
+    return grid
+
+
+def _print_extras(extras: Extras) -> None:
+    """A table for quotas and one line for the forecast; warnings are logged."""
+    if extras.quota is not None:
+        out.print(_quota_summary(extras.quota))
     if extras.forecast is not None:
         frame = extras.forecast.forecast
         total = f"{frame['E'].sum():,.0f}" if "E" in frame else "n/a"
@@ -362,11 +424,19 @@ def _alignment_of(problem: Problem, path: Path | None) -> np.ndarray:
     given = dict(zip(table["account_id"], table["territory_id"], strict=True))
     missing = [a for a in problem.account_ids if a not in given]
     unknown = sorted({t for t in given.values() if t not in index})
-    if missing or unknown:
-        raise InputErrorForCli(
-            f"{path}: {len(missing)} account(s) missing ({preview_ids(missing)}) and "
-            f"unknown territory id(s) {preview_ids(unknown)}"
+    problems = []
+    if missing:
+        problems.append(
+            f"{len(missing)} account(s) missing ({preview_ids(missing)}); give every "
+            "account a row"
         )
+    if unknown:
+        problems.append(
+            f"unknown territory id(s) {preview_ids(unknown)}; use the scenario's "
+            "territory ids"
+        )
+    if problems:
+        raise InputErrorForCli(f"{path}: {' and '.join(problems)}")
     return np.array([index[given[a]] for a in problem.account_ids], dtype=np.int64)
 
 
@@ -397,7 +467,7 @@ def _extras_command(
             scenario = scenario.model_copy(update={"forecast": None})
         extras = run_extras(scenario, problem, territory_of)
         _print_extras(extras)
-        written = write_folder(folder, extras.write, force=force)
+        written = write_folder(folder, extras.write_with_metrics, force=force)
     except TerritoryOptError as exc:
         err.print(f"[red]error[/red]: {exc}", highlight=False)
         return exc.exit_code

@@ -7,6 +7,7 @@ forecast, so that when accounts move their pipeline and history move too.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,13 @@ class Extras:
             self.before_after.territories.to_csv(
                 folder / "before_after.csv", index=False
             )
+
+    def write_with_metrics(self, folder: Path) -> None:
+        """:meth:`write`, plus a metrics.json holding only these sections."""
+        self.write(folder)
+        with open(folder / "metrics.json", "w", encoding="utf-8") as handle:
+            json.dump(self.metrics(), handle, indent=2)
+            handle.write("\n")
 
 
 def quota_territories(problem: Problem, territory_of: np.ndarray) -> pd.DataFrame:

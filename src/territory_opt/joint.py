@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from territory_opt.errors import InputError
-from territory_opt.extras import quota_territories
+from territory_opt.extras import quota_territories, territory_neighbours
 from territory_opt.problem import Problem
 from territory_opt.quota.run import JointDesign, joint_design
 from territory_opt.result import SolveResult
@@ -101,7 +101,10 @@ def solve_jointly(scenario: Scenario, problem: Problem) -> JointRun:
             return None
         index = tightened.territory_index()
         territory_of = np.array([index[t] for t in result.assignment], dtype=np.int64)
-        return quota_territories(tightened, territory_of)
+        return (
+            quota_territories(tightened, territory_of),
+            territory_neighbours(tightened, territory_of),
+        )
 
     design = joint_design(
         resolve,

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from territory_opt.errors import InputError
 from territory_opt.quota.allocation import (
     ShareRule,
+    apply_bounds,
+    apply_bounds_by_level,
     fair_share_amounts,
     historical_base,
     proportional_shares,
@@ -153,6 +155,110 @@ def test_proportional_method_is_flat_through_any_hierarchy(potential, districts)
 
     expected = 1e6 * 1.02 * 1.03 * 1.04 * p / p.sum()
     np.testing.assert_allclose(top.territory, expected, rtol=1e-9)
+
+
+# --- Q3 level by level ------------------------------------------------------------
+
+INF = math.inf
+
+
+def test_bounds_by_level_keep_the_district_totals() -> None:
+    """Raw 100 each, districts D1 = {A, B} and D2 = {C, D}, A capped at 60.
+
+    One λ over all: A = 60 and the other three share 340 (113.33 each), so D1
+    drops to 173.33. Level by level: D1 keeps 200 (A 60, B 140) and D2 keeps 200.
+    """
+    raw, low, high = [100.0] * 4, [0.0] * 4, [60.0, INF, INF, INF]
+    street = apply_bounds(raw, low, high, 400.0)
+    levels = apply_bounds_by_level(
+        raw, ["D1", "D1", "D2", "D2"], ["R"] * 4, low, high, 400.0
+    )
+
+    np.testing.assert_allclose(street.quotas, [60, 340 / 3, 340 / 3, 340 / 3])
+    np.testing.assert_allclose(levels.quotas, [60, 140, 100, 100])
+    assert levels.bound_hit == ("cap", "none", "none", "none")
+    assert levels.status == "ok" and abs(levels.residual) < 1e-9
+
+
+def test_bounds_by_level_pass_a_squeezed_node_on_to_its_siblings() -> None:
+    """Region R1 = {A, B} can carry at most 60 + 80 = 140 of its 200; R2's two
+    districts take the other 260. C has a floor of 150: 150 + 100 λ = 260 gives
+    λ = 1.1 and D = 110."""
+    levels = apply_bounds_by_level(
+        [100.0] * 4,
+        ["D1", "D1", "D2", "D3"],
+        ["R1", "R1", "R2", "R2"],
+        [0.0, 0.0, 150.0, 0.0],
+        [60.0, 80.0, INF, INF],
+        400.0,
+    )
+    np.testing.assert_allclose(levels.quotas, [60, 80, 150, 110])
+    assert levels.bound_hit == ("cap", "cap", "floor", "none")
+
+
+def test_bounds_by_level_report_infeasible_floors() -> None:
+    """Floors 150 + 150 + 0 exceed the target 250: over_floor, residual −50."""
+    levels = apply_bounds_by_level(
+        [100.0] * 3,
+        ["D1", "D2", "D2"],
+        ["R"] * 3,
+        [150.0, 150.0, 0.0],
+        [INF] * 3,
+        250.0,
+    )
+    np.testing.assert_allclose(levels.quotas, [150, 150, 0])
+    assert levels.status == "over_floor"
+    assert levels.residual == pytest.approx(-50.0)
+
+
+@given(
+    raw=st.lists(st.floats(min_value=1.0, max_value=1e6), min_size=9, max_size=9),
+    floor_share=st.lists(
+        st.floats(min_value=0.0, max_value=1.2), min_size=9, max_size=9
+    ),
+    cap_share=st.lists(st.floats(min_value=0.0, max_value=2.0), min_size=9, max_size=9),
+    districts=st.lists(st.integers(min_value=0, max_value=3), min_size=9, max_size=9),
+    target_share=st.floats(min_value=0.0, max_value=1.0),
+)
+def test_bounds_by_level_sum_to_target_within_bounds(
+    raw, floor_share, cap_share, districts, target_share
+):
+    """Σ Q = T whenever Σ L ≤ T ≤ Σ U, every quota in its bounds, and every
+    district keeps its pool when no district or region pool breaks its bounds."""
+    q = np.array(raw)
+    low = q * np.array(floor_share)
+    high = low + q * np.array(cap_share)
+    target = low.sum() + target_share * (high.sum() - low.sum())
+    district = [f"D{d}" for d in districts]
+    region = [f"R{d % 2}" for d in districts]
+    result = apply_bounds_by_level(
+        q * target / q.sum(), district, region, low, high, target
+    )
+
+    assert result.status == "ok"
+    assert result.quotas.sum() == pytest.approx(target, rel=1e-9)
+    assert (result.quotas >= low * (1 - 1e-9) - 1e-9).all()
+    assert (result.quotas <= high * (1 + 1e-9) + 1e-9).all()
+    pools = {}
+    for d, r, amount, lo, hi in zip(
+        district, region, q * target / q.sum(), low, high, strict=True
+    ):
+        pool = pools.setdefault((r, d), [0.0, 0.0, 0.0])
+        pool[0] += amount
+        pool[1] += lo
+        pool[2] += hi
+
+    def free(amount: float, lo: float, hi: float) -> bool:
+        return lo * (1 + 1e-9) <= amount <= hi * (1 - 1e-9)
+
+    regions = {r for r, _ in pools}
+    totals = {
+        r: np.sum([v for k, v in pools.items() if k[0] == r], axis=0) for r in regions
+    }
+    if all(free(*v) for v in pools.values()) and all(free(*v) for v in totals.values()):
+        for (_, d), (amount, _, _) in pools.items():
+            members = [k for k, name in enumerate(district) if name == d]
+            assert result.quotas[members].sum() == pytest.approx(amount, rel=1e-9)
 
 
 def test_historical_base_clamps_growth_and_subtracts_relief() -> None:

@@ -109,6 +109,43 @@ def test_bounded_quotas_sum_to_target_when_bounds_allow(raw, widths, target_shar
     assert (result.quotas <= upper * (1 + 1e-12)).all()
 
 
+def _clamp_by_breakpoints(raw, lower, upper, target):
+    """Independent Q3: Σ clamp(λ raw, L, U) is piecewise linear in λ with kinks at
+    L_i / raw_i and U_i / raw_i; find the piece holding the target and interpolate."""
+    kinks = np.unique(np.concatenate([[0.0], lower / raw, upper / raw]))
+
+    def total(scale):
+        return np.clip(scale * raw, lower, upper).sum()
+
+    sums = np.array([total(k) for k in kinks])
+    j = int(np.searchsorted(sums, target))
+    if j == 0:
+        return np.clip(0.0 * raw, lower, upper)
+    lo, hi = kinks[j - 1], kinks[j]
+    scale = lo + (target - sums[j - 1]) * (hi - lo) / (sums[j] - sums[j - 1])
+    return np.clip(scale * raw, lower, upper)
+
+
+@given(
+    raw=st.lists(st.floats(min_value=1.0, max_value=1e6), min_size=1, max_size=10),
+    floors=st.lists(st.floats(min_value=0.0, max_value=1.5), min_size=10, max_size=10),
+    widths=st.lists(st.floats(min_value=0.0, max_value=1.5), min_size=10, max_size=10),
+    target_share=st.floats(min_value=0.01, max_value=0.99),
+)
+def test_bounded_quotas_are_one_scale_then_clamp(raw, floors, widths, target_share):
+    """The bisection gives the same quotas as solving the piecewise-linear total
+    exactly at its kinks: one λ for all, then each quota clamped."""
+    q = np.array(raw)
+    lower = q * np.array(floors[: q.size])
+    upper = lower + q * np.array(widths[: q.size])
+    assume(upper.sum() > lower.sum() * (1 + 1e-6))
+    target = lower.sum() + target_share * (upper.sum() - lower.sum())
+    result = apply_bounds(q, lower, upper, target)
+
+    expected = _clamp_by_breakpoints(q, lower, upper, target)
+    np.testing.assert_allclose(result.quotas, expected, rtol=1e-9, atol=1e-6)
+
+
 @given(
     raw=st.lists(st.floats(min_value=1.0, max_value=1e6), min_size=2, max_size=8),
     k=st.integers(min_value=0, max_value=7),
@@ -194,3 +231,19 @@ def test_rounding_keeps_the_rounded_total(quotas, unit):
         math.floor(q.sum() / unit + 0.5) * unit, abs=1e-6 * unit
     )
     assert (np.abs(result.quotas - q) < unit * (1 + 1e-9)).all()
+
+
+def test_bounds_equal_to_the_target_up_to_float_noise_are_feasible() -> None:
+    """Regression: floors = caps = [0.1, 0.2, 0.3] add up to 0.6000000000000001, not
+    0.6; that is a fixed point of the target, not infeasible floors."""
+    result = apply_bounds([1.0, 1.0, 1.0], [0.1, 0.2, 0.3], [0.1, 0.2, 0.3], 0.6)
+    assert result.status == "ok"
+    np.testing.assert_allclose(result.quotas, [0.1, 0.2, 0.3])
+
+
+def test_caps_that_exactly_make_the_target_put_every_quota_at_its_cap() -> None:
+    """Caps 60 + 80 = 140 and a target of 140: both at their cap, status ok."""
+    result = apply_bounds([100.0, 100.0], [0.0, 0.0], [60.0, 80.0], 140.0)
+    assert result.status == "ok"
+    np.testing.assert_allclose(result.quotas, [60, 80])
+    assert result.bound_hit == ("cap", "cap")

@@ -50,3 +50,59 @@ def test_missing_folder_is_an_input_error(tmp_path: Path):
     outcome = plan_quotas(domain_table(), make_section(simulation=None))
     with pytest.raises(InputError, match="output folder does not exist"):
         write_quota_files(outcome, tmp_path / "nowhere")
+
+
+def test_file_columns(tmp_path: Path) -> None:
+    """quotas.csv: full and effective quota, twelve months, share, YoY change, bound
+    hit, quota/potential; comp.csv: per rep pay, P(quota) and attainment bands."""
+    paths = write_quota_files(plan_quotas(domain_table(), make_section()), tmp_path)
+    months = [f"quota_m{m:02d}" for m in range(1, 13)]
+    assert pd.read_csv(paths[0]).columns.tolist() == [
+        "territory_id",
+        "parent",
+        "rep_id",
+        "is_vacant",
+        "quota_raw",
+        "quota_full",
+        "quota_effective",
+        *months,
+        "share",
+        "yoy_change",
+        "bound_hit",
+        "quota_to_potential",
+        "quota_to_prior",
+        "vacancy_gap",
+    ]
+    assert pd.read_csv(paths[1]).columns.tolist() == [
+        "rep_id",
+        "territory_id",
+        "is_tbh",
+        "comp_plan",
+        "ote",
+        "base",
+        "target_incentive",
+        "pay_mix",
+        "bcr",
+        "employed_fraction",
+        "quota_full",
+        "quota_effective",
+        "expected_sales",
+        "expected_attainment",
+        "p_attain",
+        "expected_incentive",
+        "expected_incentive_se",
+        "expected_earnings",
+        "band_lt_50",
+        "band_50_80",
+        "band_80_100",
+        "band_100_120",
+        "band_ge_120",
+    ]
+
+
+def test_comp_file_is_left_out_without_a_simulation(tmp_path: Path) -> None:
+    """simulation: null writes quotas.csv only."""
+    outcome = plan_quotas(domain_table(), make_section(simulation=None))
+    paths = write_quota_files(outcome, tmp_path)
+    assert [p.name for p in paths] == ["quotas.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["quotas.csv"]

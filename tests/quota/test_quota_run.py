@@ -1,4 +1,5 @@
-"""Tests of territory_opt.quota.run: plan_quotas end to end and the joint loop."""
+"""Tests of territory_opt.quota.run: plan_quotas end to end (the joint loop is in
+test_quota_joint.py)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from quota_cases import (
     merged,
 )
 
-from territory_opt.errors import InfeasibleSpecificationError, InputError
+from territory_opt.errors import InputError
 from territory_opt.quota.equal_probability import attainment_probability
-from territory_opt.quota.run import joint_design, plan_quotas
+from territory_opt.quota.run import plan_quotas
 from territory_opt.quota.spec import load_quota_section
 
 NO_BOUNDS = {"yoy_change": {"min": None, "max": None}}
@@ -63,6 +64,81 @@ def test_domain_end_to_end() -> None:
     assert abs(summary["rounding_residual"]) < 1e-6
     assert summary["reconciliation"]["bottom_up_total"] == pytest.approx(3_300_000)
     assert summary["reconciliation"]["gap_td_bu"] == pytest.approx(330_000)
+
+
+@pytest.mark.parametrize(
+    ("yoy", "status", "quotas", "message"),
+    [
+        (
+            {"min": 0.30, "max": None},
+            "over_floor",
+            [1_430_000, 1_430_000, 780_000, 520_000],
+            "quota floors add up to 4,160,000, above the street target 3,630,000; "
+            "every territory is set to its floor (residual -530,000). Lower "
+            "yoy_change.min or absolute_bounds.min",
+        ),
+        (
+            {"min": None, "max": -0.20},
+            "under_cap",
+            [880_000, 880_000, 480_000, 320_000],
+            "quota caps allow at most 2,560,000, below the street target 3,630,000; "
+            "every territory is set to its cap (residual 1,070,000). Raise "
+            "yoy_change.max or absolute_bounds.max",
+        ),
+    ],
+)
+def test_infeasible_bounds_are_reported_with_numbers(yoy, status, quotas, message):
+    """Prior quota [1.1, 1.1, 0.6, 0.4] M: floors at +30 % add up to 4.16 M and caps
+    at −20 % to 2.56 M, against a street target of 3.63 M."""
+    outcome = plan_quotas(domain_table(), make_section(yoy_change=yoy))
+
+    assert outcome.summary["bounds_status"] == status
+    assert _column(outcome, "quota_full") == quotas
+    assert message in outcome.warnings
+
+
+def test_yoy_bounds_against_prior_sales() -> None:
+    """Basis H = [1.0, 1.2, 0.5, 0.3] M with [−10 %, +25 %]: caps [1.25, 1.5, 0.625,
+    0.375] M. T01, T03 and T04 end at their caps (1.25 + 0.625 + 0.375 = 2.25 M), so
+    T02 carries 3.63 − 2.25 = 1.38 M: λ = 1,380,000 / 1,125,300 = 1.226340, and the
+    YoY change against H is [+25 %, +15 %, +25 %, +25 %]. Rounded to 10,000, T03
+    (62.5 units) and T04 (37.5) tie on a remainder of 0.5 for the one unit left: T03
+    takes it by id, 630,000, within one unit of its cap, so no warning."""
+    section = make_section(yoy_change={"basis": "prior_sales"})
+    exact = plan_quotas(
+        domain_table(),
+        make_section(("rounding",), yoy_change={"basis": "prior_sales"}),
+    )
+    outcome = plan_quotas(domain_table(), section)
+
+    np.testing.assert_allclose(
+        _column(exact, "quota_full"), [1_250_000, 1_380_000, 625_000, 375_000]
+    )
+    assert _column(exact, "bound_hit") == ["cap", "none", "cap", "cap"]
+    assert round(exact.summary["bounds_scale"], 6) == 1.226340
+    np.testing.assert_allclose(_column(exact, "yoy_change"), [0.25, 0.15, 0.25, 0.25])
+    assert _column(outcome, "quota_full") == [1_250_000, 1_380_000, 630_000, 370_000]
+    assert not any("breaks its" in w for w in outcome.warnings)
+
+
+def test_absolute_floor_and_yoy_cap_bind_together() -> None:
+    """absolute_bounds.min 400,000 lifts T04 (raw 363,000) to its floor while T03
+    stays at its YoY cap of 750,000; T01 and T02 share 3.63 − 1.15 = 2.48 M over raw
+    2,504,700, λ = 0.990139: [1,365,797; 1,114,203]. Rounded to 10,000:
+    [1,370,000; 1,110,000; 750,000; 400,000]."""
+    section = make_section(absolute_bounds={"min": 400_000})
+    exact = plan_quotas(
+        domain_table(), make_section(("rounding",), absolute_bounds={"min": 400_000})
+    )
+    outcome = plan_quotas(domain_table(), section)
+
+    np.testing.assert_allclose(
+        np.round(_column(exact, "quota_full")), [1_365_797, 1_114_203, 750_000, 400_000]
+    )
+    assert round(exact.summary["bounds_scale"], 6) == 0.990139
+    assert _column(exact, "bound_hit") == ["none", "none", "cap", "floor"]
+    assert exact.summary["bound_hits"] == {"none": 2, "floor": 1, "cap": 1}
+    assert _column(outcome, "quota_full") == [1_370_000, 1_110_000, 750_000, 400_000]
 
 
 def test_quota_table_figures() -> None:
@@ -169,6 +245,26 @@ def test_vacancy_redistribute_to_district() -> None:
         "rounding unit 10,000" in outcome.warnings
     )
     assert any(w.startswith("territory T02: quota 1,420,000") for w in outcome.warnings)
+
+
+def test_redistribution_past_caps_is_reported_without_rounding() -> None:
+    """Unrounded, T01 ends at 1,750,000 and T02 at 1,137,927 + 281,250 = 1,419,177,
+    both above their cap of 1,375,000: flagged as cap and warned about; T04
+    (460,823, cap 500,000) is not."""
+    section = make_section(drop=("rounding",), vacancy={"policy": "redistribute"})
+    outcome = plan_quotas(_vacant_t03(domain_table()), section)
+
+    np.testing.assert_allclose(
+        np.round(_column(outcome, "quota_full")), [1_750_000, 1_419_177, 0, 460_823]
+    )
+    assert _column(outcome, "bound_hit") == ["cap", "cap", "none", "none"]
+    assert "territory T01: quota 1,750,000 breaks its cap 1,375,000" in (
+        outcome.warnings
+    )
+    assert "territory T02: quota 1,419,177 breaks its cap 1,375,000" in (
+        outcome.warnings
+    )
+    assert not any(w.startswith("territory T04") for w in outcome.warnings)
 
 
 def test_vacancy_redistribute_to_neighbors() -> None:
@@ -280,6 +376,28 @@ def test_equal_probability_method() -> None:
     assert outcome.summary["equal_probability"] == pytest.approx(expected)
 
 
+def test_equal_probability_equalises_simulated_chances() -> None:
+    """DOMAIN 6.9 (5): with cv 0.1 to 0.4 the quotas differ from μ, yet every rep's
+    simulated P(quota) lies within 4 standard errors of the solved π (20,000
+    draws), while potential quotas on the same data spread far wider."""
+    table = domain_table().assign(sales_cv=[0.1, 0.2, 0.3, 0.4])
+    draws = 20_000
+    section = make_section(
+        method="equal_probability",
+        drop=("rounding",),
+        simulation={"draws": draws, "market_correlation": 0.3},
+        **NO_BOUNDS,
+    )
+    outcome = plan_quotas(table, section)
+
+    pi = outcome.summary["equal_probability"]
+    se = math.sqrt(pi * (1 - pi) / draws)
+    np.testing.assert_allclose(outcome.comp["p_attain"], pi, atol=4 * se)
+    assert outcome.fairness["p_attain_spread"] <= 8 * se
+    by_potential = plan_quotas(table, make_section(method="potential", **NO_BOUNDS))
+    assert by_potential.fairness["p_attain_spread"] > 0.3
+
+
 def test_blend_drops_components_without_data() -> None:
     """No pipeline column: the blend renormalises potential 0.5 / historical 0.3."""
     table = domain_table().drop(columns="weighted_pipeline")
@@ -362,10 +480,20 @@ def test_missing_base_and_mix_is_an_error() -> None:
 
 
 def test_without_simulation() -> None:
-    """simulation: null gives quotas only."""
+    """simulation: null gives quotas and the quota/potential figures only.
+
+    Q/P = [1.37/4, 1.14/3, 0.75/2, 0.37/1] = [0.3425, 0.38, 0.375, 0.37]: mean
+    0.366875, population std sqrt(0.0008421875 / 4) = 0.0145102, cv 0.0395509,
+    max/min 0.38 / 0.3425 = 1.109489.
+    """
     outcome = plan_quotas(domain_table(), make_section(simulation=None))
-    assert outcome.comp.empty and outcome.fairness == {}
+    assert outcome.comp.empty
     assert outcome.summary["simulation"] is None
+    fairness = outcome.fairness
+    assert round(fairness["quota_to_potential_cv"], 7) == 0.0395509
+    assert round(fairness["quota_to_potential_max_min"], 6) == 1.109489
+    assert fairness["p_attain_spread"] is None
+    assert fairness["corr_pearson_potential"] is None
 
 
 def test_simulation_without_sales_data() -> None:
@@ -392,6 +520,100 @@ def test_row_order_does_not_matter(order) -> None:
     assert base.fairness == shuffled.fairness
 
 
+EIGHT = pd.DataFrame(
+    {
+        "territory_id": [f"T{i}" for i in range(8)],
+        "parent": ["D1", "D1", "D2", "D2", "D2", "D3", "D3", "D3"],
+        "region": ["R1"] * 5 + ["R2"] * 3,
+        "rep_id": ["R0", "R1", None, "R3", "R4", "R5", "R6", "R7"],
+        "potential": [5.0, 3.0, 4.0, 2.0, 6.0, 1.0, 7.0, 2.5],
+        "prior_sales": [1.1, 0.7, 0.9, 0.5, 1.6, 0.2, 1.5, 0.8],
+        "prior_quota": [1.2, 0.8, 1.0, 0.6, 1.5, 0.3, 1.6, 0.7],
+        "weighted_pipeline": [0.4, 0.2, 0.3, 0.1, 0.5, 0.1, 0.6, 0.2],
+    }
+)
+
+
+def _eight_section(scale: float = 1.0):
+    """Blended quotas over EIGHT with every money figure multiplied by ``scale``."""
+    return load_quota_section(
+        {
+            "fiscal_year": 2026,
+            "random_seed": 3,
+            "plan": {
+                "company_target": 8.0 * scale,
+                "over_assignment": {"region": 0.05},
+            },
+            "method": "blended",
+            "blend_weights": {"potential": 0.5, "historical": 0.3, "pipeline": 0.2},
+            "yoy_change": {"min": -0.1, "max": 0.2},
+            "absolute_bounds": {"min": 0.25 * scale},
+            "bounds_scope": "hierarchy",
+            "vacancy": {"policy": "redistribute"},
+            "reps": [
+                {
+                    "id": f"R{i}",
+                    "ote": 2.0 * scale,
+                    "base": 1.0 * scale,
+                    "skill": 1.2 if i == 4 else 1,
+                }
+                for i in (0, 1, 3, 4, 5, 6, 7)
+            ],
+            "comp_plans": [
+                {"id": "AE", "curve": {"points": [[0, 0], [1, 1], [2, 3]], "cap": 2.5}}
+            ],
+            "simulation": {"draws": 300, "expected_sales_source": "forecast"},
+        }
+    )
+
+
+@settings(max_examples=10)
+@given(order=st.permutations(range(8)))
+def test_row_order_does_not_matter_in_a_hierarchy(order) -> None:
+    """Two regions, three districts, a redistributed vacancy, bounds level by level
+    and one skilled rep: shuffled rows give the same quotas, comp and fairness."""
+    section = _eight_section()
+    base = plan_quotas(EIGHT, section)
+    shuffled = plan_quotas(EIGHT.iloc[list(order)], section)
+
+    pd.testing.assert_frame_equal(base.quotas, shuffled.quotas)
+    pd.testing.assert_frame_equal(base.comp, shuffled.comp)
+    assert base.fairness == shuffled.fairness
+    assert base.summary == shuffled.summary
+
+
+@settings(max_examples=8)
+@given(scale=st.sampled_from([0.01, 3.0, 1e6]))
+def test_money_scale_in_a_hierarchy(scale) -> None:
+    """The same hierarchy in cents or in millions: quotas, pay and cost scale by c;
+    P(quota), attainment bands and every fairness figure stay as they are."""
+    money = ["potential", "prior_sales", "prior_quota", "weighted_pipeline"]
+    table = EIGHT.assign(**{c: EIGHT[c] * scale for c in money})
+    base = plan_quotas(EIGHT, _eight_section())
+    scaled = plan_quotas(table, _eight_section(scale))
+
+    for column in ("quota_full", "quota_effective", "vacancy_gap"):
+        np.testing.assert_allclose(
+            scaled.quotas[column], base.quotas[column] * scale, rtol=1e-9
+        )
+    assert scaled.quotas["bound_hit"].tolist() == base.quotas["bound_hit"].tolist()
+    np.testing.assert_allclose(
+        scaled.comp["expected_earnings"], base.comp["expected_earnings"] * scale
+    )
+    unitless = ["p_attain", *[c for c in base.comp if c.startswith("band_")]]
+    pd.testing.assert_frame_equal(scaled.comp[unitless], base.comp[unitless])
+    cost, cost_scaled = base.summary["simulation"], scaled.summary["simulation"]
+    assert cost_scaled["total_cost_p50"] == pytest.approx(
+        cost["total_cost_p50"] * scale
+    )
+    assert cost_scaled["expected_ccos"] == pytest.approx(cost["expected_ccos"])
+    for key, value in base.fairness.items():
+        if value is None:
+            assert scaled.fairness[key] is None
+        else:
+            assert scaled.fairness[key] == pytest.approx(value, rel=1e-6, abs=1e-9)
+
+
 @settings(max_examples=40)
 @given(
     potential=st.lists(st.floats(min_value=1e4, max_value=1e7), min_size=2, max_size=9),
@@ -399,17 +621,22 @@ def test_row_order_does_not_matter(order) -> None:
     yoy_min=st.floats(min_value=-0.5, max_value=0.0),
     yoy_max=st.floats(min_value=0.0, max_value=0.8),
     target=st.floats(min_value=1e5, max_value=1e8),
+    districts=st.lists(st.integers(min_value=0, max_value=3), min_size=9, max_size=9),
+    scope=st.sampled_from(["street", "hierarchy"]),
 )
 def test_quotas_sum_to_street_target_when_bounds_allow(
-    potential, prior, yoy_min, yoy_max, target
+    potential, prior, yoy_min, yoy_max, target, districts, scope
 ):
-    """Σ Q_full = T_street after Q3 whenever Σ L ≤ T_street ≤ Σ U."""
+    """Σ Q_full = T_street after Q3 whenever Σ L ≤ T_street ≤ Σ U, for either
+    bounds scope and any split into two regions and up to four districts."""
     n = len(potential)
     q = np.array(prior[:n])
     feasible = q.sum() * (1 + yoy_min) <= target * 1.05 <= q.sum() * (1 + yoy_max)
     table = pd.DataFrame(
         {
             "territory_id": [f"T{i}" for i in range(n)],
+            "parent": [f"D{d}" for d in districts[:n]],
+            "region": [f"R{d % 2}" for d in districts[:n]],
             "rep_id": [f"R{i}" for i in range(n)],
             "potential": potential,
             "prior_quota": q,
@@ -420,6 +647,7 @@ def test_quotas_sum_to_street_target_when_bounds_allow(
             "fiscal_year": 2026,
             "plan": {"company_target": target, "over_assignment": {"district": 0.05}},
             "yoy_change": {"min": yoy_min, "max": yoy_max},
+            "bounds_scope": scope,
             "simulation": None,
         }
     )
@@ -428,6 +656,10 @@ def test_quotas_sum_to_street_target_when_bounds_allow(
     if feasible:
         assert total == pytest.approx(target * 1.05, rel=1e-9)
         assert outcome.summary["bounds_status"] == "ok"
+        quotas = outcome.quotas.set_index("territory_id")["quota_full"]
+        quotas = quotas[table["territory_id"]].to_numpy()
+        assert (quotas >= q * (1 + yoy_min) * (1 - 1e-9)).all()
+        assert (quotas <= q * (1 + yoy_max) * (1 + 1e-9)).all()
     else:
         assert outcome.summary["bounds_status"] in ("over_floor", "under_cap")
 
@@ -464,132 +696,6 @@ def test_money_scale_scales_quotas_only(scale) -> None:
             assert scaled.fairness[key] == pytest.approx(value, rel=1e-6, abs=1e-9)
 
 
-# --- joint territory and quota design -----------------------------------------
-
-
-def _resolver(calls: list[float], infeasible_below: float = 0.0):
-    """Territories whose prior sales drift from potential by ±tolerance.
-
-    Quotas follow potential (1 M each), expected sales follow prior sales, so reps
-    expect 1 ± tolerance of quota: at 0.10 the chances are 0.6489 and 0.2640
-    (spread 0.385); at 0.05 about 0.559 and 0.360 (spread 0.199).
-    """
-
-    def resolve(tolerance: float) -> pd.DataFrame | None:
-        calls.append(tolerance)
-        if tolerance < infeasible_below:
-            return None
-        drift = np.array([1, -1, 1, -1]) * tolerance
-        return pd.DataFrame(
-            {
-                "territory_id": ["A", "B", "C", "D"],
-                "rep_id": ["RA", "RB", "RC", "RD"],
-                "potential": [1e6] * 4,
-                "prior_sales": 1e6 * (1 + drift),
-            }
-        )
-
-    return resolve
-
-
-def _joint_section(limit: float):
-    return load_quota_section(
-        {
-            "fiscal_year": 2026,
-            "random_seed": 3,
-            "plan": {"company_target": 4e6},
-            "simulation": {
-                "draws": 20_000,
-                "expected_sales_source": "prior_sales_growth",
-            },
-            "fairness": {"max_p_attain_spread": limit},
-        }
-    )
-
-
-def test_joint_design_stops_when_fair() -> None:
-    """Limit 0.25: 0.10 fails (spread 0.385), 0.05 passes (about 0.199)."""
-    calls: list[float] = []
-    design = joint_design(_resolver(calls), _joint_section(0.25))
-
-    assert design.stop_reason == "passed"
-    assert calls == [0.10, 0.05]
-    assert [h.status for h in design.history] == ["failed", "passed"]
-    assert design.history[0].p_attain_spread == pytest.approx(0.385, abs=0.02)
-    assert design.best is design.history[1]
-
-
-def test_joint_design_stops_at_the_floor() -> None:
-    """Limit 0.15 with floor 0.05: both bands fail and the loop stops at the floor."""
-    calls: list[float] = []
-    design = joint_design(_resolver(calls), _joint_section(0.15), min_tolerance=0.05)
-    assert design.stop_reason == "floor_reached"
-    assert calls == [0.10, 0.05]
-
-
-def test_joint_design_clamps_to_the_floor() -> None:
-    """Halving 0.10 → 0.05 → 0.025 is clamped to the floor 0.04."""
-    calls: list[float] = []
-    design = joint_design(_resolver(calls), _joint_section(0.01), min_tolerance=0.04)
-    assert calls == [0.10, 0.05, 0.04]
-    assert design.stop_reason == "floor_reached"
-
-
-def test_joint_design_stops_when_infeasible() -> None:
-    """No alignment below 0.08: the second call ends the loop; the best feasible
-    iteration is the first."""
-    calls: list[float] = []
-    design = joint_design(_resolver(calls, infeasible_below=0.08), _joint_section(0.25))
-
-    assert design.stop_reason == "infeasible"
-    assert [h.status for h in design.history] == ["failed", "infeasible"]
-    assert design.best is design.history[0]
-
-
-def test_joint_design_treats_infeasible_error_as_stop() -> None:
-    """An InfeasibleSpecificationError from the territory model stops the loop."""
-
-    def resolve(tolerance: float) -> pd.DataFrame:
-        raise InfeasibleSpecificationError("band too tight for account A-17")
-
-    design = joint_design(resolve, _joint_section(0.25))
-    assert design.stop_reason == "infeasible"
-    assert design.history[0].message == "band too tight for account A-17"
-    assert design.best is None
-
-
-def test_joint_design_propagates_bugs() -> None:
-    """Any other exception from resolve is a bug and is not swallowed."""
-
-    def resolve(tolerance: float) -> pd.DataFrame:
-        raise KeyError("territory_id")
-
-    with pytest.raises(KeyError):
-        joint_design(resolve, _joint_section(0.25))
-
-
-def test_joint_design_iteration_limit() -> None:
-    """max_iterations 1 stops after one failing call."""
-    calls: list[float] = []
-    design = joint_design(_resolver(calls), _joint_section(0.01), max_iterations=1)
-    assert design.stop_reason == "max_iterations" and calls == [0.10]
-
-
-def test_joint_design_needs_simulation() -> None:
-    """Without a simulation there is no spread to check."""
-    section = load_quota_section(
-        {"fiscal_year": 2026, "plan": {"company_target": 1e6}, "simulation": None}
-    )
-    with pytest.raises(InputError, match="quota.simulation is null"):
-        joint_design(_resolver([]), section)
-
-
-def test_joint_design_checks_its_settings() -> None:
-    """A shrink factor of 1 would never tighten the band."""
-    with pytest.raises(InputError, match="0 < shrink < 1"):
-        joint_design(_resolver([]), _joint_section(0.2), shrink=1.0)
-
-
 def test_shared_cases_hold_the_domain_figures() -> None:
     """quota_cases holds the 6.8 figures (guards the other tests' inputs)."""
     assert sum(DOMAIN_TERRITORIES["potential"]) == 10_000_000
@@ -622,3 +728,44 @@ def test_even_share_goes_by_fte() -> None:
     )
     quotas = plan_quotas(table, section).quotas.set_index("territory_id")["quota_full"]
     assert quotas.to_dict() == {"T1": 40.0, "T2": 40.0, "T3": 20.0}
+
+
+def _two_districts() -> pd.DataFrame:
+    """A and B in D1, C and D in D2, potential 100 each, A capped at 60."""
+    return pd.DataFrame(
+        {
+            "territory_id": ["A", "B", "C", "D"],
+            "parent": ["D1", "D1", "D2", "D2"],
+            "rep_id": ["R1", "R2", "R3", "R4"],
+            "potential": [100.0] * 4,
+            "prior_quota": [60.0, None, None, None],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected", "d1_over_assignment"),
+    [
+        ("street", [60, 340 / 3, 340 / 3, 340 / 3], -2 / 15),
+        ("hierarchy", [60, 140, 100, 100], 0.0),
+    ],
+)
+def test_bounds_scope(scope, expected, d1_over_assignment) -> None:
+    """Target 400 over two districts of 200: one λ lets D1 fall to 173.33 (−2/15)
+    and D2 rise to 226.67; level by level B takes what A cannot and each keeps 200."""
+    section = load_quota_section(
+        {
+            "fiscal_year": 2026,
+            "plan": {"company_target": 400},
+            "yoy_change": {"min": None, "max": 0.0},
+            "bounds_scope": scope,
+            "simulation": None,
+        }
+    )
+    outcome = plan_quotas(_two_districts(), section)
+
+    np.testing.assert_allclose(outcome.quotas["quota_full"], expected)
+    oa = outcome.summary["district_over_assignment"]
+    assert oa["D1"] == pytest.approx(d1_over_assignment, abs=1e-12)
+    assert oa["D2"] == pytest.approx(-d1_over_assignment, abs=1e-12)
+    assert outcome.quotas["bound_hit"].tolist() == ["cap", "none", "none", "none"]

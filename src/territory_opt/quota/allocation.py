@@ -47,6 +47,7 @@ __all__ = [
     "TopDown",
     "VacancyOutcome",
     "apply_bounds",
+    "apply_bounds_by_level",
     "clamp_bounds",
     "fair_share_amounts",
     "historical_base",
@@ -361,6 +362,75 @@ def top_down(
         notes += found
         territory_quota[members] = amounts
     return TopDown(territory_quota, region_quota, district_quota, tuple(notes))
+
+
+def apply_bounds_by_level(
+    raw: npt.ArrayLike,
+    district_of: Sequence[str],
+    region_of: Sequence[str],
+    lower: npt.ArrayLike,
+    upper: npt.ArrayLike,
+    target: float,
+) -> BoundedQuotas:
+    """Q3 at every level, so that each node keeps its total whenever bounds allow.
+
+    A node's bounds are the sums of its territories' bounds. Regions are solved
+    first against ``target`` with one λ (``apply_bounds``), then the districts of
+    each region against the region's total, then the territories of each district
+    against the district's total. A node whose children are free keeps the share
+    Q1 gave it; only a node squeezed by its territories' bounds passes the
+    difference to its siblings. With one region and one district this is the
+    single-λ solve of :func:`apply_bounds`.
+
+    Parameters
+    ----------
+    raw
+        Territory quotas after Q1/Q2 (whose node sums are the node quotas), in
+        currency.
+    district_of, region_of
+        District and region id of each territory.
+    lower, upper
+        Territory bounds in currency (``upper`` may be ``inf``).
+    target
+        The street total, in currency.
+
+    Returns
+    -------
+    BoundedQuotas
+        Territory quotas; ``scale`` and ``status`` are those of the region level
+        (the only level that can be infeasible), ``bound_hit`` that of each
+        territory within its district.
+    """
+    q = np.asarray(raw, dtype=np.float64)
+    low = np.asarray(lower, dtype=np.float64)
+    high = np.asarray(upper, dtype=np.float64)
+    districts = np.asarray(district_of, dtype=object)
+    regions = np.asarray(region_of, dtype=object)
+
+    def solve(groups: list[IntArray], total: float) -> BoundedQuotas:
+        return apply_bounds(
+            [q[g].sum() for g in groups],
+            [low[g].sum() for g in groups],
+            [high[g].sum() for g in groups],
+            total,
+        )
+
+    region_groups = [np.flatnonzero(regions == r) for r in sorted(set(region_of))]
+    top = solve(region_groups, target)
+    quotas = np.zeros(q.size)
+    hit = ["none"] * q.size
+    for members, region_total in zip(region_groups, top.quotas, strict=True):
+        names = sorted({str(d) for d in districts[members]})
+        groups = [members[districts[members] == d] for d in names]
+        middle = solve(groups, float(region_total))
+        for group, district_total in zip(groups, middle.quotas, strict=True):
+            leaf = apply_bounds(q[group], low[group], high[group], district_total)
+            quotas[group] = leaf.quotas
+            for k, flag in zip(group.tolist(), leaf.bound_hit, strict=True):
+                hit[k] = flag
+    return BoundedQuotas(
+        quotas, top.scale, tuple(hit), top.status, target - float(quotas.sum())
+    )
 
 
 def realised_over_assignment(

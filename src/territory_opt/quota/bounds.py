@@ -25,6 +25,7 @@ __all__ = [
     "BoundedQuotas",
     "RoundedQuotas",
     "apply_bounds",
+    "bound_violations",
     "clamp_bounds",
     "quota_bounds",
     "round_quotas",
@@ -36,6 +37,8 @@ FloatArray = npt.NDArray[np.float64]
 # solve on the free territories then removes the last rounding.
 _LAMBDA_RTOL = 1e-15
 _MAX_BISECTIONS = 400
+# Totals within this relative distance of the target count as equal to it.
+_TOTAL_RTOL = 1e-12
 # Remainders that agree to this many decimals count as a tie in Q4.
 _REMAINDER_DECIMALS = 9
 
@@ -122,13 +125,22 @@ def apply_bounds(
         return float(np.clip(scale * q, low, high).sum())
 
     floor_total = total(0.0)
-    ceiling_total = float(np.where(q > 0.0, high, np.clip(0.0, low, high)).sum())
-    if floor_total > target:
+    ceiling = np.where(q > 0.0, high, np.clip(0.0, low, high))
+    ceiling_total = float(ceiling.sum())
+    # Sums taken in another order (a node's bounds) may differ by float noise.
+    noise = _TOTAL_RTOL * max(abs(target), 1.0)
+    if floor_total > target + noise:
         quotas = np.clip(np.zeros_like(q), low, high)
         return _bounded(quotas, q, low, high, 0.0, "over_floor", target)
-    if ceiling_total < target:
-        quotas = np.where(q > 0.0, high, np.clip(0.0, low, high))
-        return _bounded(quotas, q, low, high, math.inf, "under_cap", target)
+    if ceiling_total < target - noise:
+        return _bounded(ceiling, q, low, high, math.inf, "under_cap", target)
+    if floor_total >= target - noise:
+        # The floors alone make the target: λ = 0 and every quota at its floor.
+        quotas = np.clip(np.zeros_like(q), low, high)
+        return _bounded(quotas, q, low, high, 0.0, "ok", target)
+    if ceiling_total <= target + noise:
+        # Only the caps make the target: every quota that can grow sits at its cap.
+        return _bounded(ceiling, q, low, high, math.inf, "ok", target)
 
     lo, hi = 0.0, 1.0
     while total(hi) < target:
@@ -184,13 +196,20 @@ def _bounded(
     status: str,
     target: float,
 ) -> BoundedQuotas:
-    """Flag which bound each territory hit and assemble the record."""
+    """Flag which bound each territory sits at and assemble the record.
+
+    A quota equal to its bound counts as hitting it, so every territory of a node
+    squeezed to the sum of its caps reports ``cap``. When floor and cap coincide,
+    the side the scaled quota came from decides.
+    """
     with np.errstate(invalid="ignore"):
         scaled = np.where(raw > 0.0, scale * raw, 0.0)
+    at_cap = np.isfinite(high) & (quotas >= high * (1 - 1e-12))
+    at_floor = (low > 0.0) & (quotas <= low * (1 + 1e-12))
     hit = np.where(
-        (scaled > high * (1 + 1e-12)) & np.isfinite(high),
+        at_cap & ~(at_floor & (scaled < high)),
         "cap",
-        np.where((scaled < low * (1 - 1e-12)) & (low > 0.0), "floor", "none"),
+        np.where(at_floor, "floor", "none"),
     )
     residual = target - float(quotas.sum())
     return BoundedQuotas(quotas, float(scale), tuple(hit.tolist()), status, residual)
@@ -254,16 +273,48 @@ def round_quotas(
         whole = np.floor(units + 0.5)
     rounded = whole * unit
 
+    violations = bound_violations(rounded, territory_ids, lower, upper, unit)
+    residual = float(rounded.sum() - exact.sum())
+    return RoundedQuotas(rounded, residual, tuple(violations))
+
+
+def bound_violations(
+    quotas: npt.ArrayLike,
+    territory_ids: Sequence[str],
+    lower: npt.ArrayLike | None,
+    upper: npt.ArrayLike | None,
+    tolerance: float = 0.0,
+) -> list[str]:
+    """One plain-language line per quota beyond a bound by more than ``tolerance``.
+
+    Parameters
+    ----------
+    quotas
+        Final quotas in currency.
+    territory_ids
+        Ids in the same order.
+    lower, upper
+        Bounds per territory (None: not checked).
+    tolerance
+        Allowed excess in currency: the rounding unit after Q4; default 0, which
+        still forgives float noise of one part in 10^9.
+    """
+    q = np.asarray(quotas, dtype=np.float64)
     violations: list[str] = []
     for bound, side in ((lower, "floor"), (upper, "cap")):
         if bound is None:
             continue
         limit = np.asarray(bound, dtype=np.float64)
-        beyond = rounded < limit - unit if side == "floor" else rounded > limit + unit
+        slack = np.maximum(
+            tolerance, 1e-9 * np.abs(np.where(np.isfinite(limit), limit, 0))
+        )
+        beyond = q < limit - slack if side == "floor" else q > limit + slack
+        suffix = (
+            f" by more than the rounding unit {tolerance:,.0f}" if tolerance else ""
+        )
         for i in np.flatnonzero(beyond).tolist():
             violations.append(
-                f"territory {territory_ids[i]}: quota {rounded[i]:,.0f} breaks its "
-                f"{side} {limit[i]:,.0f} by more than the rounding unit {unit:,.0f}"
+                f"territory {territory_ids[i]}: quota {q[i]:,.0f} breaks its "
+                f"{side} {limit[i]:,.0f}{suffix}"
             )
-    residual = float(rounded.sum() - exact.sum())
-    return RoundedQuotas(rounded, residual, tuple(violations))
+    return violations

@@ -87,7 +87,7 @@ def _cv_or_nan(values: FloatArray) -> float:
 def quota_fairness(
     quota: npt.ArrayLike,
     potential: npt.ArrayLike,
-    expected_sales: npt.ArrayLike,
+    expected_sales: npt.ArrayLike | None,
     prior_sales: npt.ArrayLike | None = None,
     p_attain: npt.ArrayLike | None = None,
 ) -> dict[str, float]:
@@ -101,7 +101,8 @@ def quota_fairness(
         Potential per territory; territories with zero potential are left out of
         the ratios to potential.
     expected_sales
-        μ per territory, in the currency of ``quota``.
+        μ per territory, in the currency of ``quota``; None (no simulation) leaves
+        every figure of expected attainment NaN.
     prior_sales
         H per territory; NaN entries are left out of the correlations with H.
     p_attain
@@ -118,29 +119,28 @@ def quota_fairness(
     """
     q = np.asarray(quota, dtype=np.float64)
     p = np.asarray(potential, dtype=np.float64)
-    mu = np.asarray(expected_sales, dtype=np.float64)
-    attainment = mu / q
     has_potential = p > 0
     ratio = q[has_potential] / p[has_potential]
-    log_potential = np.log(p[has_potential])
-
     result = {
         "quota_to_potential_cv": _cv_or_nan(ratio),
         "quota_to_potential_max_min": metrics.max_min_ratio(ratio)
         if ratio.size
         else math.nan,
-        "expected_attainment_cv": _cv_or_nan(attainment),
-        "p_attain_min": math.nan,
-        "p_attain_max": math.nan,
-        "p_attain_spread": math.nan,
-        "p_attain_std": math.nan,
-        "corr_pearson_potential": pearson(attainment[has_potential], p[has_potential]),
-        "corr_spearman_potential": spearman(
-            attainment[has_potential], p[has_potential]
+        **dict.fromkeys(
+            (
+                "expected_attainment_cv",
+                "p_attain_min",
+                "p_attain_max",
+                "p_attain_spread",
+                "p_attain_std",
+                "corr_pearson_potential",
+                "corr_spearman_potential",
+                "corr_pearson_prior_sales",
+                "corr_spearman_prior_sales",
+                "size_slope",
+            ),
+            math.nan,
         ),
-        "corr_pearson_prior_sales": math.nan,
-        "corr_spearman_prior_sales": math.nan,
-        "size_slope": ols_slope(attainment[has_potential], log_potential),
     }
     if p_attain is not None:
         chance = np.asarray(p_attain, dtype=np.float64)
@@ -150,6 +150,16 @@ def quota_fairness(
             p_attain_spread=float(chance.max() - chance.min()),
             p_attain_std=metrics.std(chance),
         )
+    if expected_sales is None:
+        return result
+
+    attainment = np.asarray(expected_sales, dtype=np.float64) / q
+    result.update(
+        expected_attainment_cv=_cv_or_nan(attainment),
+        corr_pearson_potential=pearson(attainment[has_potential], p[has_potential]),
+        corr_spearman_potential=spearman(attainment[has_potential], p[has_potential]),
+        size_slope=ols_slope(attainment[has_potential], np.log(p[has_potential])),
+    )
     if prior_sales is not None:
         h = np.asarray(prior_sales, dtype=np.float64)
         known = np.isfinite(h)

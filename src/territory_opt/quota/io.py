@@ -2,13 +2,14 @@
 
 Text columns (ids, plan names, flags) are quoted in the CSV files so that a reader
 keeps them as text: territory ``02142`` stays ``02142``. Numbers are written in
-full precision.
+full precision. Each file is written beside its target and renamed into place.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +37,8 @@ def _as_text(table: pd.DataFrame) -> pd.DataFrame:
 def write_quota_files(outcome: QuotaOutcome, folder: str | Path) -> list[Path]:
     """Write ``quotas.csv`` and ``comp.csv`` into an existing folder.
 
+    ``comp.csv`` is left out when nothing was simulated (``simulation: null``).
+
     Parameters
     ----------
     outcome
@@ -46,7 +49,7 @@ def write_quota_files(outcome: QuotaOutcome, folder: str | Path) -> list[Path]:
     Returns
     -------
     list of pathlib.Path
-        The two files written, quotas first.
+        The files written, quotas first.
 
     Raises
     ------
@@ -61,8 +64,14 @@ def write_quota_files(outcome: QuotaOutcome, folder: str | Path) -> list[Path]:
         )
     written = []
     for name, table in ((QUOTAS_FILE, outcome.quotas), (COMP_FILE, outcome.comp)):
+        if table.empty:
+            logger.info("%s not written: nothing was simulated", name)
+            continue
         path = target / name
-        _as_text(table).to_csv(path, index=False, quoting=csv.QUOTE_NONNUMERIC)
+        # Written beside the target and renamed, so a reader never sees half a file.
+        partial = target / f".{name}.partial"
+        _as_text(table).to_csv(partial, index=False, quoting=csv.QUOTE_NONNUMERIC)
+        os.replace(partial, path)
         written.append(path)
         logger.info("wrote %s (%d rows)", path, len(table))
     return written

@@ -37,9 +37,10 @@ import pandas as pd
 
 from territory_opt.errors import InputError, TerritoryOptError, preview_ids
 from territory_opt.quota import allocation as alloc
+from territory_opt.quota.bounds import bound_violations
 from territory_opt.quota.equal_probability import solve_equal_probability
 from territory_opt.quota.evaluate import evaluate_pay, plan_warnings, quota_table
-from territory_opt.quota.fairness import json_ready
+from territory_opt.quota.fairness import json_ready, quota_fairness
 from territory_opt.quota.inputs import (
     Staffing,
     TerritoryData,
@@ -264,8 +265,14 @@ def plan_quotas(
     lower, upper = alloc.quota_bounds(
         data.column(yoy.basis), yoy.min, yoy.max, limits.min, limits.max
     )
-    solve = alloc.apply_bounds if allocation.rescale else alloc.clamp_bounds
-    bounded = solve(raw, lower, upper, street)
+    if not allocation.rescale:
+        bounded = alloc.clamp_bounds(raw, lower, upper, street)
+    elif section.bounds_scope == "hierarchy":
+        bounded = alloc.apply_bounds_by_level(
+            raw, data.district, data.region, lower, upper, street
+        )
+    else:
+        bounded = alloc.apply_bounds(raw, lower, upper, street)
     if bounded.status != "ok":
         warnings.append(_bounds_warning(bounded, lower, upper, street))
 
@@ -288,6 +295,12 @@ def plan_quotas(
         )
         quotas, held = settled.quotas, settled.held
         warnings.extend(settled.notes)
+        # A receiver's flag describes where it ends up, not where Q3 left it.
+        at_cap = np.isfinite(upper) & (quotas >= upper * (1 - 1e-12))
+        bound_hit = tuple(
+            ("cap" if c else "none") if r > 0 else h
+            for r, c, h in zip(settled.received, at_cap, bound_hit, strict=True)
+        )
 
     # Q4: rounding, re-checking the bounds of territories that carry a quota.
     rounding_residual = 0.0
@@ -302,6 +315,13 @@ def plan_quotas(
         )
         quotas, rounding_residual = rounded.quotas, rounded.residual
         warnings.extend(rounded.violations)
+    elif moved.any():
+        # Redistribution can push receivers past their caps; say so.
+        warnings.extend(
+            bound_violations(
+                quotas, data.territory_ids, None, np.where(moved, np.inf, upper)
+            )
+        )
 
     if not allocation.rescale:
         total = float(quotas.sum())
@@ -351,6 +371,9 @@ def plan_quotas(
         "quota_total": float(quotas.sum()),
         "gap_to_street_target": street - float(quotas.sum()),
         "held_at_manager": _held_by_parent(data, held),
+        "district_over_assignment": _district_over_assignment(
+            data, allocation.top.district, quotas
+        ),
         "vacancy_gap_total": float(gap.sum()),
         "equal_probability": allocation.probability,
         "territories": data.size,
@@ -359,11 +382,16 @@ def plan_quotas(
     }
 
     comp_table = pd.DataFrame()
-    fairness: dict[str, Any] = {}
+    # Without a simulation only the ratios of quota to potential can be judged.
+    carried = staffed & (quotas > 0)
+    fairness: dict[str, Any] = quota_fairness(
+        quotas[carried], data.potential[carried], None
+    )
     if section.simulation is not None and mean_sales is not None:
-        comp_table, fairness, summary["simulation"], found = evaluate_pay(
+        comp_table, simulated, summary["simulation"], found = evaluate_pay(
             data, section, staff, quotas, monthly, mean_sales, max_chunk_bytes
         )
+        fairness = simulated or fairness
         warnings.extend(found)
     for message in warnings:
         logger.warning(message)
@@ -433,6 +461,18 @@ def _held_by_parent(data: TerritoryData, held: FloatArray) -> dict[str, float]:
     return totals
 
 
+def _district_over_assignment(
+    data: TerritoryData, district_quota: Mapping[str, float], quotas: FloatArray
+) -> dict[str, float]:
+    """Per district: its territories' quotas over its own quota, minus 1."""
+    totals = dict.fromkeys(district_quota, 0.0)
+    for district, amount in zip(data.district, quotas, strict=True):
+        totals[district] += float(amount)
+    return {
+        d: totals[d] / q - 1.0 if q > 0 else math.nan for d, q in district_quota.items()
+    }
+
+
 @dataclass(frozen=True)
 class JointIteration:
     """One pass of :func:`joint_design`.
@@ -472,15 +512,19 @@ class JointDesign:
         return min(measured, key=lambda h: h.p_attain_spread or 0.0, default=None)
 
 
+Neighbors = Mapping[str, Sequence[str]]
+Resolved = pd.DataFrame | tuple[pd.DataFrame, Neighbors | None] | None
+
+
 def joint_design(
-    resolve: Callable[[float], pd.DataFrame | None],
+    resolve: Callable[[float], Resolved],
     section: QuotaSection,
     *,
     start_tolerance: float = 0.10,
     min_tolerance: float = 0.02,
     shrink: float = 0.5,
     max_iterations: int = 10,
-    neighbors: Mapping[str, Sequence[str]] | None = None,
+    neighbors: Neighbors | None = None,
     max_chunk_bytes: int = DEFAULT_CHUNK_BYTES,
 ) -> JointDesign:
     """Tighten the potential band of the territories until quotas are fair.
@@ -508,7 +552,9 @@ def joint_design(
     resolve
         Re-solves the territory model with the given potential band (a fraction,
         0.05 for ±5 %) and returns the territories table of
-        :func:`plan_quotas`, or None when no alignment exists.
+        :func:`plan_quotas`, or None when no alignment exists. It may return a
+        pair ``(table, neighbors)`` instead, when the adjacency of territories
+        changes with the alignment; those neighbors replace ``neighbors``.
     section
         The quota section; it needs a simulation.
     start_tolerance, min_tolerance
@@ -540,11 +586,14 @@ def joint_design(
     tolerance = start_tolerance
     history: list[JointIteration] = []
     for iteration in range(1, max_iterations + 1):
+        adjacent = neighbors
         try:
             table = resolve(tolerance)
             reason = "" if table is not None else "resolve returned no alignment"
         except TerritoryOptError as error:
             table, reason = None, str(error)
+        if isinstance(table, tuple):
+            table, adjacent = table
         if table is None:
             history.append(
                 JointIteration(iteration, tolerance, "infeasible", None, None, reason)
@@ -553,7 +602,7 @@ def joint_design(
             return JointDesign(tuple(history), "infeasible")
 
         outcome = plan_quotas(
-            table, section, neighbors=neighbors, max_chunk_bytes=max_chunk_bytes
+            table, section, neighbors=adjacent, max_chunk_bytes=max_chunk_bytes
         )
         spread = outcome.fairness.get("p_attain_spread")
         passed = spread is not None and spread <= limit

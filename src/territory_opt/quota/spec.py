@@ -543,6 +543,10 @@ class QuotaSection(StrictModel):
     first day of ``fiscal_year_start_month`` (default 1, January). ``random_seed``
     (default 0) seeds every simulation. ``method`` (default ``potential``) picks the
     share rule of DOMAIN 6.3 Q2; ``simulation: null`` switches the Monte Carlo off.
+    ``bounds_scope`` ``street`` (default) solves the bounds of Q3 with one λ over
+    all territories against the street target; ``hierarchy`` solves them level by
+    level, so that every region and district keeps its quota whenever the bounds of
+    its territories allow.
     """
 
     fiscal_year: int = Field(ge=1900, le=2200)
@@ -556,6 +560,7 @@ class QuotaSection(StrictModel):
     equal_probability: EqualProbabilitySpec = EqualProbabilitySpec()
     yoy_change: YoYChange = YoYChange()
     absolute_bounds: AbsoluteBounds = AbsoluteBounds()
+    bounds_scope: Literal["street", "hierarchy"] = "street"
     rounding: RoundingSpec | None = None
     ramp: RampSpec = RampSpec()
     vacancy: VacancySpec = VacancySpec()
