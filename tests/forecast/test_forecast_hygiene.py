@@ -204,3 +204,18 @@ def test_deal_counts_per_territory_flag_territories_without_deals():
         {"written": "gizmo pro", "product": "Gizmo Pro", "deals": 1},
     ]
     assert (summary["n_deals"], summary["product_spelling_count"]) == (5, 2)
+
+
+def test_a_rep_whose_deals_went_elsewhere_is_not_without_deals():
+    """T3 names d5 as its own deal, placed in T2 by the alignment: not flagged."""
+    opps = _deals(False)
+    owners = opps["territory_id"].where(opps["id"] != "d5", "T3")
+    counts = deal_check_counts(deal_checks(opps, owners), groups=["T3", "T4"])
+    table = counts.set_index("territory_id")
+    assert table.loc["T3", ["n_deals", "n_owned_deals"]].tolist() == [0, 1]
+    assert table["no_deals"].to_dict() == {
+        "T1": False,
+        "T2": False,
+        "T3": False,
+        "T4": True,
+    }

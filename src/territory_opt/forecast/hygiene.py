@@ -29,7 +29,9 @@ the history rather than the open pipeline:
   otherwise names that differ only by case or spaces are one product, spelt as
   its most frequent form (ties: the first in sort order);
 - ``lost_zero_value``: a lost deal with a blank, zero or negative amount;
-- per territory, ``no_deals``: no deal at all, open or closed.
+- per territory, ``no_deals``: no deal at all, open or closed: none is placed
+  in it by the alignment and none names it as its own territory (a rep with
+  deals whose accounts all went elsewhere is not flagged).
 """
 
 from __future__ import annotations
@@ -221,21 +223,27 @@ def _catalogue_names(written: pd.Series) -> pd.Series:
     return written.map(lambda name: best.get(_spelling_key(name), name))
 
 
-def deal_checks(opportunities: pd.DataFrame) -> pd.DataFrame:
+def deal_checks(
+    opportunities: pd.DataFrame, owners: pd.Series | None = None
+) -> pd.DataFrame:
     """The checks of :data:`DEAL_CHECKS` on every deal, open or closed.
 
     Parameters
     ----------
     opportunities
-        Canonical opportunities; ``product`` and ``product_as_written`` are
-        optional (without ``product`` no spelling is flagged).
+        Canonical opportunities placed in their territories; ``product`` and
+        ``product_as_written`` are optional (without ``product`` no spelling is
+        flagged).
+    owners
+        The territory each deal names as its own, before the alignment placed
+        it (aligned with the frame's index; default: ``territory_id``).
 
     Returns
     -------
     pandas.DataFrame
-        One row per deal, in input order: ``id``, ``territory_id``, ``status``,
-        ``product_as_written``, ``product`` (the catalogue name), and one boolean
-        column per check.
+        One row per deal, in input order: ``id``, ``territory_id``,
+        ``owner_territory_id``, ``status``, ``product_as_written``, ``product``
+        (the catalogue name), and one boolean column per check.
     """
     if "product" in opportunities:
         product = _text(opportunities["product"])
@@ -251,6 +259,9 @@ def deal_checks(opportunities: pd.DataFrame) -> pd.DataFrame:
         {
             "id": opportunities["id"],
             "territory_id": opportunities["territory_id"],
+            "owner_territory_id": opportunities["territory_id"]
+            if owners is None
+            else _text(owners),
             "status": opportunities["status"],
             "product_as_written": written,
             "product": product,
@@ -273,7 +284,9 @@ def deal_check_counts(
     Returns
     -------
     pandas.DataFrame
-        One row per group, sorted: ``n_deals``, ``no_deals`` and one
+        One row per group, sorted: ``n_deals`` (placed in the group),
+        ``n_owned_deals`` (naming it as their own territory; counted for
+        ``territory_id`` groups only), ``no_deals`` (both zero) and one
         ``<check>_count`` per check of :data:`DEAL_CHECKS`.
     """
     names = sorted(set(checks[group_by]) | set(groups or ()))
@@ -281,7 +294,13 @@ def deal_check_counts(
     table = pd.DataFrame({group_by: names})
     deals = grouped.size()
     table["n_deals"] = table[group_by].map(deals).fillna(0).astype(int)
-    table["no_deals"] = table["n_deals"] == 0
+    owned = (
+        checks.groupby("owner_territory_id").size()
+        if group_by == "territory_id"
+        else pd.Series(dtype=int)
+    )
+    table["n_owned_deals"] = table[group_by].map(owned).fillna(0).astype(int)
+    table["no_deals"] = (table["n_deals"] == 0) & (table["n_owned_deals"] == 0)
     for name in DEAL_CHECKS:
         counts = grouped[name].sum()
         table[f"{name}_count"] = table[group_by].map(counts).fillna(0).astype(int)

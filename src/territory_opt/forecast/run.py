@@ -193,6 +193,7 @@ def run_forecast(
     """
     opps = prepare_opportunities(opportunities, section)
     stage_history = prepare_history(history) if history is not None else None
+    owners = opps["territory_id"]
     opps, warnings = assign_territories(opps, alignment)
     ids = _territory_ids(opps, alignment, territories)
     info = prepare_territories(territories) if territories is not None else None
@@ -224,7 +225,7 @@ def run_forecast(
     forecast["flags"] = _territory_flags(forecast, info)
 
     flags = hygiene_flags(opps, section, rates.median_days())
-    checks = deal_checks(opps)
+    checks = deal_checks(opps, owners)
     integrity = deal_check_counts(checks, groups=ids).merge(
         hygiene_rates(flags, groups=ids), on="territory_id", how="left"
     )
