@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -34,7 +35,12 @@ from territory_opt.errors import (
 )
 from territory_opt.extras import Extras, run_extras
 from territory_opt.joint import solve_jointly
-from territory_opt.outputs import territory_indices, write_folder, write_results
+from territory_opt.outputs import (
+    territory_indices,
+    write_folder,
+    write_metrics,
+    write_results,
+)
 from territory_opt.presolve import check_presolve
 from territory_opt.problem import Problem
 from territory_opt.result import SolveResult, Status
@@ -397,12 +403,18 @@ def _extras_command(
             scenario = scenario.model_copy(update={"forecast": None})
         extras = run_extras(scenario, problem, territory_of)
         _print_extras(extras)
-        written = write_folder(folder, extras.write, force=force)
+        written = write_folder(folder, partial(_write_extras, extras), force=force)
     except TerritoryOptError as exc:
         err.print(f"[red]error[/red]: {exc}", highlight=False)
         return exc.exit_code
     out.print(f"results written to [bold]{written}[/bold]")
     return EXIT_OK
+
+
+def _write_extras(extras: Extras, folder: Path) -> None:
+    """The section's files and a metrics.json holding its sections."""
+    extras.write(folder)
+    write_metrics(folder, extras.metrics())
 
 
 AlignmentOpt = Annotated[
