@@ -123,9 +123,9 @@ def test_funnel_integrity_report_flags_each_planted_fault(tmp_path: Path, seed: 
     assert outcome.accuracy_source == "backtest"
     # Back-tested quarters are those of 2025: their actuals are the won value of 2025.
     pipeline = crm.sales_pipeline
-    won_2025 = (pipeline["deal_stage"] == "Won") & pipeline["close_date"].str.startswith(
-        "2025"
-    )
+    won_2025 = (pipeline["deal_stage"] == "Won") & pipeline[
+        "close_date"
+    ].str.startswith("2025")
     expected = pd.to_numeric(pipeline.loc[won_2025, "close_value"]).sum()
     assert outcome.metrics["accuracy"]["actual_total"] == expected
 

@@ -35,7 +35,8 @@ def _forecast(tmp_path: Path) -> Path:
     """Run ``territory-opt forecast`` on the imported scenario (current alignment)."""
     out = tmp_path / "forecast"
     done = runner.invoke(
-        app, ["forecast", str(tmp_path / "scenario" / "scenario.yaml"), "--out", str(out)]
+        app,
+        ["forecast", str(tmp_path / "scenario" / "scenario.yaml"), "--out", str(out)],
     )
     assert done.exit_code == 0, done.output
     return out

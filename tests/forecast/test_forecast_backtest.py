@@ -63,8 +63,9 @@ def _pairs(section, alignment=ALIGNMENT):
     merged = actuals.merge(snapshots, on=["territory_id", "period"])
     return {
         (t, p): (a, f)
-        for t, p, a, f in merged[["territory_id", "period", "actual", "forecast"]]
-        .itertuples(index=False, name=None)
+        for t, p, a, f in merged[
+            ["territory_id", "period", "actual", "forecast"]
+        ].itertuples(index=False, name=None)
     }
 
 

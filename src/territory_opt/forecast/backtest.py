@@ -101,9 +101,7 @@ def stages_on(
     )
     if history is None or history.empty:
         return fallback
-    entered = history[
-        history["stage"].isin(order) & (history["entered_date"] <= day)
-    ]
+    entered = history[history["stage"].isin(order) & (history["entered_date"] <= day)]
     latest = entered.groupby("id")["stage"].last()
     return opportunities["id"].map(latest).fillna(fallback)
 

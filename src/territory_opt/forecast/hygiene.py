@@ -314,7 +314,9 @@ def deal_check_summary(
     without deals (``counts`` is the output of :func:`deal_check_counts`)."""
     respelt = checks[checks["product_spelling"]]
     spellings = (
-        respelt.groupby(["product_as_written", "product"]).size().sort_index()
+        respelt.groupby(["product_as_written", "product"])
+        .size()
+        .reset_index(name="deals")
     )
     idle = counts.loc[counts["no_deals"], group_by].tolist()
     summary: dict[str, Any] = {"n_deals": int(len(checks))}
@@ -322,7 +324,7 @@ def deal_check_summary(
         summary[f"{name}_count"] = int(checks[name].sum())
     summary["product_spellings"] = [
         {"written": str(w), "product": str(p), "deals": int(n)}
-        for (w, p), n in spellings.items()
+        for w, p, n in spellings.itertuples(index=False, name=None)
     ]
     summary["no_deals_count"] = len(idle)
     summary["no_deals"] = [str(name) for name in idle]

@@ -261,9 +261,7 @@ def run_forecast(
         if len(found):
             pairs, accuracy_source = (found, shots), "backtest"
     if pairs is not None:
-        accuracy, accuracy_warnings = accuracy_table(
-            *pairs, section.snapshot_lag_days
-        )
+        accuracy, accuracy_warnings = accuracy_table(*pairs, section.snapshot_lag_days)
         warnings += accuracy_warnings
 
     pooled = weighted_pipeline(
