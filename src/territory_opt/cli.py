@@ -403,7 +403,8 @@ def _extras_command(
             scenario = scenario.model_copy(update={"forecast": None})
         extras = run_extras(scenario, problem, territory_of)
         _print_extras(extras)
-        written = write_folder(folder, partial(_write_extras, extras), force=force)
+        fill = partial(_write_extras, extras) if section == "forecast" else extras.write
+        written = write_folder(folder, fill, force=force)
     except TerritoryOptError as exc:
         err.print(f"[red]error[/red]: {exc}", highlight=False)
         return exc.exit_code
@@ -412,7 +413,7 @@ def _extras_command(
 
 
 def _write_extras(extras: Extras, folder: Path) -> None:
-    """The section's files and a metrics.json holding its sections."""
+    """The forecast files and a metrics.json holding the forecast sections."""
     extras.write(folder)
     write_metrics(folder, extras.metrics())
 
