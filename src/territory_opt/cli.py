@@ -34,7 +34,11 @@ from territory_opt.errors import (
 )
 from territory_opt.extras import Extras, run_extras
 from territory_opt.joint import solve_jointly
-from territory_opt.outputs import territory_indices, write_folder, write_results
+from territory_opt.outputs import (
+    territory_indices,
+    write_folder,
+    write_results,
+)
 from territory_opt.presolve import check_presolve
 from territory_opt.problem import Problem
 from territory_opt.quota.run import QuotaOutcome

@@ -213,6 +213,14 @@ def _write_files(run: Run, folder: Path, extras: Extras | None = None) -> None:
                 frame.round(6).to_csv(folder / f"{name}.csv", index=False)
             if "parquet" in formats:
                 frame.to_parquet(folder / f"{name}.parquet", index=False)
-    with open(folder / "metrics.json", "w", encoding="utf-8") as handle:
+    write_metrics(folder, document)
+
+
+def write_metrics(folder: Path, document: dict[str, Any]) -> Path:
+    """Write ``document`` as ``metrics.json`` in ``folder`` (NaN and infinity as
+    null) and return its path."""
+    path = folder / "metrics.json"
+    with open(path, "w", encoding="utf-8") as handle:
         json.dump(json_ready(document), handle, indent=2, default=_json_default)
         handle.write("\n")
+    return path

@@ -10,6 +10,8 @@ import pytest
 from territory_opt.crm import crm_forecast_section, read_crm_folder
 from territory_opt.errors import InputError
 from territory_opt.forecast import run_forecast
+from territory_opt.forecast.backtest import backtest_tables
+from territory_opt.forecast.schema import assign_territories, prepare_opportunities
 
 # The sample lives beside the repository (../shared/data/crm_sample); it is never
 # copied into the repository because its licence is not verified.
@@ -94,6 +96,70 @@ def test_sample_runs_through_the_forecast(sample):
     integrity = outcome.metrics["funnel_integrity"]
     assert integrity["missing_close_date_count"] == 2089
     assert integrity["n_open"] == 2089
+
+
+@needs_sample
+def test_sample_funnel_integrity_flags_each_planted_fault(sample):
+    """On the sample's own alignment the report flags every fault, counted exactly."""
+    # Counted from the raw CSV files with pandas: 1,480 deals spell 'GTXPro' (open or
+    # closed), 1,425 open deals have a blank account, the five agents of sales_teams.csv
+    # absent from sales_pipeline.csv own no deal, and 2,473 lost deals carry value 0.
+    section = crm_forecast_section("2017-12-31", draws=0)
+    outcome = run_forecast(
+        section, sample.opportunities, sample.alignment, territories=sample.territories
+    )
+    report = outcome.metrics["funnel_integrity"]
+
+    assert report["product_spelling_count"] == 1480
+    assert report["product_spellings"] == [
+        {"written": "GTXPro", "product": "GTX Pro", "deals": 1480}
+    ]
+    assert report["missing_account_count"] == 1425
+    assert report["no_deals"] == [
+        "Carl Lin",
+        "Carol Thompson",
+        "Elizabeth Anderson",
+        "Mei-Mei Johns",
+        "Natalya Ivanova",
+    ]
+    assert report["lost_zero_value_count"] == 2473
+    assert (report["n_deals"], report["n_open"]) == (8800, 2089)
+    flags = outcome.opportunity_flags
+    assert flags.loc[flags["missing_account"], "stage"].value_counts().to_dict() == {
+        "Engaging": 1088,
+        "Prospecting": 337,
+    }
+    table = outcome.funnel_integrity
+    assert table["product_spelling_count"].sum() == 1480
+    assert table["missing_account_count"].sum() == 1425
+
+
+@needs_sample
+def test_sample_accuracy_is_back_tested_by_quarter(sample):
+    """The sample's won value per 2017 quarter is the actual of the back-test."""
+    # Counted from the raw pipeline with pandas: won close_value by close quarter is
+    # 1,134,672, 3,086,111, 2,982,255 and 2,802,496 (10,005,534 in all); 2016 holds no
+    # close, so its quarters are not back-tested.
+    section = crm_forecast_section("2017-12-31", draws=0)
+    outcome = run_forecast(
+        section, sample.opportunities, sample.alignment, territories=sample.territories
+    )
+    assert outcome.accuracy_source == "backtest"
+    pooled = outcome.accuracy.set_index("territory_id").loc["(all)"]
+    assert pooled["actual_total"] == 10_005_534
+    assert pooled["n_pairs"] == 35 * 4
+    opps, _ = assign_territories(
+        prepare_opportunities(sample.opportunities, section), sample.alignment
+    )
+    actuals, snapshots, _ = backtest_tables(opps, section)
+    by_quarter = actuals.groupby("period")["actual"].sum().to_dict()
+    assert by_quarter == {
+        "2017-Q1": 1_134_672,
+        "2017-Q2": 3_086_111,
+        "2017-Q3": 2_982_255,
+        "2017-Q4": 2_802_496,
+    }
+    assert (snapshots["forecast"] > 0).any()
 
 
 def _write(folder: Path, **frames: pd.DataFrame) -> Path:

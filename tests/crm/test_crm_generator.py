@@ -17,6 +17,7 @@ from territory_opt.crm import (
     generate_crm,
     read_crm_folder,
 )
+from territory_opt.forecast import run_forecast
 from territory_opt.forecast.hygiene import FLAGS, hygiene_flags
 from territory_opt.forecast.stages import estimate_stage_rates
 
@@ -86,6 +87,47 @@ def test_hygiene_flags_catch_each_planted_fault_exactly(tmp_path: Path, seed: in
     found = {name: int(flags[name].sum()) for name in FLAGS}
     assert found == crm.faults.hygiene_counts()
     assert int(flags["any_flag"].sum()) == sum(crm.faults.hygiene_counts().values())
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_funnel_integrity_report_flags_each_planted_fault(tmp_path: Path, seed: int):
+    """The forecast run's funnel-integrity report finds every planted fault."""
+    # Run on the current alignment: each hygiene flag and the blank accounts on their
+    # open deals, the misspelt product and the lost deals at zero over all deals, and
+    # the idle agents as the territories without deals.
+    crm = generate_crm(seed)
+    data = _round_trip(tmp_path, crm)
+    section = crm_forecast_section(crm.as_of.isoformat(), draws=0)
+    outcome = run_forecast(
+        section,
+        data.opportunities,
+        data.alignment,
+        territories=data.territories,
+        history=data.history,
+    )
+    report = outcome.metrics["funnel_integrity"]
+    plan = crm.faults
+
+    for flag, planted in plan.hygiene_counts().items():
+        assert report[f"{flag}_count"] == planted, flag
+    assert report["missing_account_count"] == plan.blank_account_open
+    assert report["product_spelling_count"] == plan.product_misspelt
+    assert report["product_spellings"] == [
+        {"written": "AtlasPro", "product": "Atlas Pro", "deals": plan.product_misspelt}
+    ]
+    assert report["lost_zero_value_count"] == plan.lost_zero_value
+    assert report["no_deals"] == sorted(crm.agents_without_deals)
+    table = outcome.funnel_integrity.set_index("territory_id")
+    assert table["no_deals"].sum() == plan.agents_without_deals
+    assert table["product_spelling_count"].sum() == plan.product_misspelt
+    assert outcome.accuracy_source == "backtest"
+    # Back-tested quarters are those of 2025: their actuals are the won value of 2025.
+    pipeline = crm.sales_pipeline
+    won_2025 = (pipeline["deal_stage"] == "Won") & pipeline[
+        "close_date"
+    ].str.startswith("2025")
+    expected = pd.to_numeric(pipeline.loc[won_2025, "close_value"]).sum()
+    assert outcome.metrics["accuracy"]["actual_total"] == expected
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7])

@@ -28,6 +28,9 @@ from forecast_builders import build_opportunities, build_section
 
 from territory_opt.forecast.hygiene import (
     FLAGS,
+    deal_check_counts,
+    deal_check_summary,
+    deal_checks,
     hygiene_flags,
     hygiene_rates,
     hygiene_summary,
@@ -73,6 +76,7 @@ def test_each_flag_hits_its_deals(flags):
         "no_activity": ["o6"],
         "pushed": ["o7", "o9"],
         "invalid_stage": ["o8"],
+        "missing_account": [],
     }
     assert flags["id"].tolist() == [f"o{i}" for i in range(1, 10)]
     assert flags.loc[flags["id"] == "o1", "any_flag"].item() is False
@@ -133,3 +137,85 @@ def test_thresholds_come_from_the_section():
     )
     flags = hygiene_flags(opps, sec, MEDIANS)
     assert flags.loc[flags["pushed"], "id"].tolist() == ["o9"]
+
+
+def test_missing_account_only_when_the_table_names_accounts():
+    """Open deals without an account are flagged once other deals name theirs."""
+    # With accounts on o1..o8 and w1, only o9 (open, blank) is flagged; the table of
+    # the module docstring names no account at all and flags none (see above).
+    sec = build_section()
+    rows = [dict(zip(COLUMNS, row, strict=True)) for row in ROWS]
+    for row in rows:
+        row["account_id"] = "" if row["id"] == "o9" else f"acc-{row['id']}"
+    flags = hygiene_flags(build_opportunities(rows, sec), sec, MEDIANS)
+    assert flags.loc[flags["missing_account"], "id"].tolist() == ["o9"]
+    assert hygiene_summary(flags)["missing_account_amount_rate"] == 0.2
+
+
+DEALS = [
+    ("d1", "T1", "A", 100, "Gizmo Pro"),
+    ("d2", "T1", "Won", 300, "GizmoPro"),
+    ("d3", "T1", "Lost", 0, "Gizmo Pro"),
+    ("d4", "T2", "Lost", "", "gizmo pro"),
+    ("d5", "T2", "Lost", 80, "Widget"),
+]
+
+
+def _deals(with_catalogue: bool):
+    frame = [
+        {
+            "id": i,
+            "territory_id": t,
+            "stage": s,
+            "amount": a,
+            "close_date": "2025-12-01",
+            "product": "Gizmo Pro" if with_catalogue and p != "Widget" else p,
+            **({"product_as_written": p} if with_catalogue else {}),
+        }
+        for i, t, s, a, p in DEALS
+    ]
+    return build_opportunities(frame)
+
+
+@pytest.mark.parametrize("with_catalogue", [False, True])
+def test_product_spelling_and_lost_zero_value_on_every_deal(with_catalogue):
+    """Respelt products (open or closed) and lost deals at 0 or blank are flagged."""
+    # 'Gizmo Pro' is written three ways: the most frequent form (2 of 4 deals) is the
+    # product's name, so d2 'GizmoPro' and d4 'gizmo pro' are respelt; the catalogue
+    # column gives the same answer. d3 (0) and d4 (blank) are lost at zero value.
+    checks = deal_checks(_deals(with_catalogue))
+    assert checks.loc[checks["product_spelling"], "id"].tolist() == ["d2", "d4"]
+    assert checks.loc[checks["lost_zero_value"], "id"].tolist() == ["d3", "d4"]
+    assert set(checks["product"]) == {"Gizmo Pro", "Widget"}
+
+
+def test_deal_counts_per_territory_flag_territories_without_deals():
+    """Counts per territory; T3 has no deal at all and is flagged no_deals."""
+    checks = deal_checks(_deals(False))
+    counts = deal_check_counts(checks, groups=["T3"]).set_index("territory_id")
+    assert counts["n_deals"].to_dict() == {"T1": 3, "T2": 2, "T3": 0}
+    assert counts["no_deals"].to_dict() == {"T1": False, "T2": False, "T3": True}
+    assert counts["product_spelling_count"].to_dict() == {"T1": 1, "T2": 1, "T3": 0}
+    assert counts["lost_zero_value_count"].to_dict() == {"T1": 1, "T2": 1, "T3": 0}
+    summary = deal_check_summary(checks, counts.reset_index())
+    assert summary["no_deals"] == ["T3"]
+    assert summary["product_spellings"] == [
+        {"written": "GizmoPro", "product": "Gizmo Pro", "deals": 1},
+        {"written": "gizmo pro", "product": "Gizmo Pro", "deals": 1},
+    ]
+    assert (summary["n_deals"], summary["product_spelling_count"]) == (5, 2)
+
+
+def test_a_rep_whose_deals_went_elsewhere_is_not_without_deals():
+    """T3 names d5 as its own deal, placed in T2 by the alignment: not flagged."""
+    opps = _deals(False)
+    owners = opps["territory_id"].where(opps["id"] != "d5", "T3")
+    counts = deal_check_counts(deal_checks(opps, owners), groups=["T3", "T4"])
+    table = counts.set_index("territory_id")
+    assert table.loc["T3", ["n_deals", "n_owned_deals"]].tolist() == [0, 1]
+    assert table["no_deals"].to_dict() == {
+        "T1": False,
+        "T2": False,
+        "T3": False,
+        "T4": True,
+    }

@@ -166,6 +166,7 @@ def test_write_forecast_files(tmp_path: Path):
         "stages.csv",
         "accuracy.csv",
         "opportunity_flags.csv",
+        "deal_checks.csv",
         "contribution_by_product.csv",
         "top_customers.csv",
         "customer_concentration.csv",

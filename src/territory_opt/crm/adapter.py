@@ -18,13 +18,17 @@ Mapping to the forecast module:
   generator writes them, with ``created_date``, ``last_activity_date`` and
   ``close_date_changes``);
 - the stage entry day is the engage date for ``Engaging`` deals and the
-  creation day (when known) for the others;
+  creation day (when known) for the others; without a ``created_date`` column
+  (the sample) a deal is taken to be opened on its engage date, the first day
+  the export knows it, and a closed deal's last open stage is ``Engaging`` when
+  it has an engage date, else ``Prospecting``;
 - the alignment gives each account to the agent with the largest won value on
   it (ties: more deals, then name), or with the most deals when none was won.
 
 Data-quality findings are counted, never silently fixed: product spellings that
 differ from ``products.csv`` only by spaces or case are mapped to the catalogue
-spelling (``GTXPro`` -> ``GTX Pro``) and reported, as are open deals without an
+spelling (``GTXPro`` -> ``GTX Pro``, the raw spelling kept in
+``product_as_written``) and reported, as are open deals without an
 account, agents without deals, lost deals with zero value, known sector and
 country typos, and unknown agents, accounts or products.
 """
@@ -131,7 +135,8 @@ def crm_forecast_section(as_of: str, **changes: Any) -> ForecastSection:
     """A forecast section for the CRM stages, for the calendar year of ``as_of``.
 
     Defaults: stages ``Prospecting`` then ``Engaging``; won ``Won``, lost
-    ``Lost``; default probabilities 0.2 and 0.6; ``Engaging`` is ``best_case``.
+    ``Lost``; default probabilities 0.2 and 0.6; ``Engaging`` is ``best_case``;
+    accuracy back-tested by quarter (an export keeps no forecast snapshots).
     ``changes`` replace any field.
     """
     year = str(as_of)[:4]
@@ -143,6 +148,7 @@ def crm_forecast_section(as_of: str, **changes: Any) -> ForecastSection:
         "lost_stages": ["Lost"],
         "default_probabilities": {"Prospecting": 0.2, "Engaging": 0.6},
         "category_map": {"Prospecting": "pipeline", "Engaging": "best_case"},
+        "backtest_period": "quarter",
     }
     return ForecastSection.model_validate(data | changes)
 
@@ -187,6 +193,7 @@ def read_crm_folder(folder: Path | str) -> CrmData:
         )
     accounts = _accounts(tables["accounts.csv"], findings)
     pipeline = _pipeline(tables["sales_pipeline.csv"])
+    pipeline["product_as_written"] = pipeline["product"]
     _normalise_products(pipeline, products, findings)
     idle = _check_people(pipeline, teams, accounts, findings)
 
@@ -370,7 +377,7 @@ def _opportunities(
             "list price used",
         )
     amount = np.where(is_open, open_amount, pipeline["close_value"])
-    created = pipeline.get("created_date", pd.Series(pd.NaT, index=pipeline.index))
+    created = pipeline.get("created_date", pipeline["engage_date"])
     close = pipeline["close_date"]
     if "expected_close_date" in pipeline:
         close = close.where(~is_open, pipeline["expected_close_date"])
@@ -433,11 +440,12 @@ def _opportunities(
             "close_date_changes": changes.fillna(0).astype(int),
             "forecast_category": "",
             "last_open_stage": np.where(
-                status == "lost",
+                status != "open",
                 np.where(pipeline["engage_date"].notna(), "Engaging", "Prospecting"),
                 "",
             ),
             "product": pipeline["product"],
+            "product_as_written": pipeline["product_as_written"],
             "series": pipeline["product"].map(series).fillna(""),
             "sector": pipeline["account"].map(sector).fillna(""),
             "district": pipeline["sales_agent"].map(team["manager"]).fillna(""),

@@ -70,8 +70,8 @@ class FaultPlan:
 
     Hygiene faults (``past_due``, ``missing_amount``, ``missing_close_date``,
     ``stale``, ``no_activity``, ``pushed`` with 3 to 5 close-date changes,
-    ``invalid_stage``) each go to their own open deals. ``blank_account_open``
-    blanks the account of open deals, ``product_misspelt`` writes ``AtlasPro``
+    ``invalid_stage``, and ``blank_account_open``, which blanks the account)
+    each go to their own open deals. ``product_misspelt`` writes ``AtlasPro``
     for ``Atlas Pro``, ``lost_zero_value`` gives lost deals a value of 0 (the
     others keep the value quoted), and ``agents_without_deals`` leaves agents
     out of the pipeline.
@@ -90,7 +90,7 @@ class FaultPlan:
     invalid_stage: int = 10
 
     def hygiene_counts(self) -> dict[str, int]:
-        """Planted counts of the faults that hygiene flags catch."""
+        """Planted counts of the faults that hygiene flags catch, by flag name."""
         names = (
             "past_due",
             "missing_amount",
@@ -100,7 +100,8 @@ class FaultPlan:
             "pushed",
             "invalid_stage",
         )
-        return {name: getattr(self, name) for name in names}
+        counts = {name: getattr(self, name) for name in names}
+        return counts | {"missing_account": self.blank_account_open}
 
 
 @dataclass(frozen=True)
@@ -312,11 +313,6 @@ def _plant(
         start += count
         _plant_one(rng, deals, name, rows, as_of)
 
-    if plan.blank_account_open > len(open_rows):
-        raise ValueError("blank_account_open exceeds the open deals; lower it")
-    blank = rng.choice(open_rows, plan.blank_account_open, replace=False)
-    deals.loc[deals.index[blank], "account"] = ""
-
     right, wrong = MISSPELT_PRODUCT
     carriers = np.flatnonzero((deals["product"] == right).to_numpy())
     lost = np.flatnonzero((deals["deal_stage"] == "Lost").to_numpy())
@@ -362,3 +358,5 @@ def _plant_one(
         deals.loc[rows, "close_date_changes"] = rng.integers(3, 6, n)
     elif name == "invalid_stage":
         deals.loc[rows, "deal_stage"] = rng.choice(_INVALID_STAGES, n)
+    elif name == "missing_account":
+        deals.loc[rows, "account"] = ""

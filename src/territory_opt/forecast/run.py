@@ -23,6 +23,7 @@ import pandas as pd
 
 from territory_opt import metrics
 from territory_opt.forecast.accuracy import accuracy_table
+from territory_opt.forecast.backtest import backtest_tables
 from territory_opt.forecast.contribution import (
     contribution_summary,
     customer_concentration,
@@ -32,6 +33,9 @@ from territory_opt.forecast.contribution import (
     top_customers,
 )
 from territory_opt.forecast.hygiene import (
+    deal_check_counts,
+    deal_check_summary,
+    deal_checks,
     hygiene_flags,
     hygiene_rates,
     hygiene_summary,
@@ -99,9 +103,12 @@ class ForecastOutcome:
     ``forecast``, ``funnel_integrity``, ``contribution``, ``stages`` and
     ``accuracy`` are the frames of the CSV files of the same names;
     ``opportunity_flags`` lists the hygiene flags of every open deal;
+    ``deal_checks`` lists the checks of every deal, open or closed;
     ``contribution_by_product``, ``top_customers`` and ``customer_concentration``
-    break contribution down (empty without revenue); ``metrics`` is a JSON-ready
-    dictionary of sections; ``warnings`` the non-fatal findings.
+    break contribution down (empty without revenue); ``accuracy_source`` says
+    where the accuracy pairs came from (``files``, ``backtest`` or ``none``);
+    ``metrics`` is a JSON-ready dictionary of sections; ``warnings`` the
+    non-fatal findings.
     """
 
     forecast: pd.DataFrame
@@ -110,11 +117,13 @@ class ForecastOutcome:
     stages: pd.DataFrame
     accuracy: pd.DataFrame
     opportunity_flags: pd.DataFrame
+    deal_checks: pd.DataFrame
     contribution_by_product: pd.DataFrame
     top_customers: pd.DataFrame
     customer_concentration: pd.DataFrame
     metrics: dict[str, Any]
     warnings: tuple[ForecastWarning, ...]
+    accuracy_source: str = "none"
 
 
 def _territory_ids(
@@ -168,7 +177,9 @@ def run_forecast(
     history
         Optional stage history (``id``, ``stage``, ``entered_date``).
     actuals, snapshots
-        Optional actuals and forecast snapshots for the accuracy table.
+        Optional actuals and forecast snapshots for the accuracy table; without
+        them, ``section.backtest_period`` rebuilds both from the deals (see
+        :mod:`territory_opt.forecast.backtest`).
 
     Returns
     -------
@@ -182,6 +193,7 @@ def run_forecast(
     """
     opps = prepare_opportunities(opportunities, section)
     stage_history = prepare_history(history) if history is not None else None
+    owners = opps["territory_id"]
     opps, warnings = assign_territories(opps, alignment)
     ids = _territory_ids(opps, alignment, territories)
     info = prepare_territories(territories) if territories is not None else None
@@ -213,7 +225,10 @@ def run_forecast(
     forecast["flags"] = _territory_flags(forecast, info)
 
     flags = hygiene_flags(opps, section, rates.median_days())
-    integrity = hygiene_rates(flags, groups=ids)
+    checks = deal_checks(opps, owners)
+    integrity = deal_check_counts(checks, groups=ids).merge(
+        hygiene_rates(flags, groups=ids), on="territory_id", how="left"
+    )
 
     contribution = products = customers = concentration = pd.DataFrame()
     if revenue is not None and alignment is not None:
@@ -233,13 +248,20 @@ def run_forecast(
             )
         )
 
-    accuracy = pd.DataFrame()
+    accuracy, accuracy_source = pd.DataFrame(), "none"
+    pairs = None
     if actuals is not None and snapshots is not None:
-        accuracy, accuracy_warnings = accuracy_table(
-            prepare_actuals(actuals),
-            prepare_snapshots(snapshots),
-            section.snapshot_lag_days,
+        pairs = (prepare_actuals(actuals), prepare_snapshots(snapshots))
+        accuracy_source = "files"
+    elif section.backtest_period is not None:
+        found, shots, backtest_warnings = backtest_tables(
+            opps, section, stage_history, groups=ids
         )
+        warnings += backtest_warnings
+        if len(found):
+            pairs, accuracy_source = (found, shots), "backtest"
+    if pairs is not None:
+        accuracy, accuracy_warnings = accuracy_table(*pairs, section.snapshot_lag_days)
         warnings += accuracy_warnings
 
     pooled = weighted_pipeline(
@@ -257,11 +279,13 @@ def run_forecast(
         stages=rates.table,
         accuracy=accuracy,
         opportunity_flags=flags,
+        deal_checks=checks,
         contribution_by_product=products,
         top_customers=customers,
         customer_concentration=concentration,
         metrics={},
         warnings=tuple(warnings),
+        accuracy_source=accuracy_source,
     )
     document = _metrics_document(section, rates.source, pooled, outcome)
     return dataclasses.replace(outcome, metrics=document)
@@ -311,7 +335,8 @@ def _metrics_document(
             "totals": totals,
         },
         "stages": outcome.stages.to_dict(orient="records"),
-        "funnel_integrity": hygiene_summary(outcome.opportunity_flags),
+        "funnel_integrity": hygiene_summary(outcome.opportunity_flags)
+        | deal_check_summary(outcome.deal_checks, outcome.funnel_integrity),
         "warnings": [w.as_dict() for w in outcome.warnings],
     }
     if not outcome.contribution.empty:
@@ -320,7 +345,9 @@ def _metrics_document(
         summary["top_20pct_accounts_revenue_share"] = pooled_row["top_revenue_share"]
         document["contribution"] = summary
     if not outcome.accuracy.empty:
-        document["accuracy"] = outcome.accuracy.iloc[-1].to_dict()
+        document["accuracy"] = outcome.accuracy.iloc[-1].to_dict() | {
+            "source": outcome.accuracy_source
+        }
     return json_ready(document)
 
 
@@ -345,6 +372,7 @@ def write_forecast_files(outcome: ForecastOutcome, folder: Path) -> list[Path]:
         "stages": outcome.stages,
         "accuracy": outcome.accuracy,
         "opportunity_flags": outcome.opportunity_flags,
+        "deal_checks": outcome.deal_checks,
         "contribution_by_product": outcome.contribution_by_product,
         "top_customers": outcome.top_customers,
         "customer_concentration": outcome.customer_concentration,

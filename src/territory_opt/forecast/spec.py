@@ -110,6 +110,11 @@ class ForecastSection(StrictModel):
     ``forecast_snapshots_file`` and ``revenue_file`` (account-level revenue for
     contribution). Accuracy compares each actual with the latest snapshot taken at
     least ``snapshot_lag_days`` (default 0) before the start of its period.
+    Without actuals and snapshot files, ``backtest_period`` (``month``,
+    ``quarter`` or ``year``; default none) rebuilds both from the deals: the
+    won amount of each past period, and the weighted pipeline as it stood
+    ``snapshot_lag_days`` before the period began (see
+    :mod:`territory_opt.forecast.backtest`).
     """
 
     as_of: date
@@ -133,6 +138,7 @@ class ForecastSection(StrictModel):
     forecast_snapshots_file: Path | None = None
     revenue_file: Path | None = None
     snapshot_lag_days: int = Field(default=0, ge=0)
+    backtest_period: Literal["month", "quarter", "year"] | None = None
 
     _resolve_files = field_validator(
         "opportunities_file",

@@ -200,6 +200,8 @@ def estimate_stage_rates(
     opportunities: pd.DataFrame,
     section: ForecastSection,
     history: pd.DataFrame | None = None,
+    *,
+    log: bool = True,
 ) -> StageRates:
     """Stage probabilities from the deals closed in the lookback window.
 
@@ -212,6 +214,8 @@ def estimate_stage_rates(
         The forecast section: stages, source, lookback, smoothing, segments.
     history
         Optional canonical stage history (``id``, ``stage``, ``entered_date``).
+    log
+        Log the warnings (default true); they are returned either way.
 
     Returns
     -------
@@ -284,7 +288,7 @@ def estimate_stage_rates(
     warnings += _rate_warnings(
         section, source, n_all, p_all, unknown_lost, fallbacks, bool(segmented)
     )
-    for warning in warnings:
+    for warning in warnings if log else ():
         logger.warning(warning.message)
     return StageRates(
         table=table,
