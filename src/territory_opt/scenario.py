@@ -36,6 +36,7 @@ ACCOUNT_FIELDS = (
     "segment",
     "family_id",
     "revenue",
+    "postal_code",
 )
 TERRITORY_FIELDS = (
     "territory_id",
@@ -67,6 +68,7 @@ class AccountColumns(StrictModel):
     segment: str | None = None
     family_id: str | None = None
     revenue: str | None = None
+    postal_code: str | None = None
 
 
 class TerritoryColumns(StrictModel):
@@ -89,13 +91,38 @@ class TerritoryColumns(StrictModel):
     home_unit: str | None = None
 
 
+class Region(StrictModel):
+    """A box of latitudes and longitudes in degrees, ``(low, high)`` each."""
+
+    lat: tuple[float, float]
+    lon: tuple[float, float]
+
+
 class AccountTable(StrictModel):
-    """The accounts table: CSV, Parquet or XLSX, one row per account."""
+    """The accounts table: CSV, Parquet or XLSX, one row per account.
+
+    ``numeric_ids`` says what to do with ids that a Parquet or Excel file stores
+    as numbers (a ZIP ``02116`` saved as the integer 2116): ``keep`` their
+    digits, ``pad`` them with leading zeros to ``id_digits`` digits (with a
+    warning), or ``reject`` the file. ``fill_missing`` maps a numeric field
+    (``potential``, ``workload_hours``, ``revenue`` or a balanced metric) to the
+    value that replaces its blank or NaN cells, with a warning that counts them;
+    without it such a cell is an error. ``drop_blank_ids`` drops rows with an
+    empty id (with a warning) instead of refusing the file. ``region`` is the box
+    the accounts lie in; rows outside it that fall inside once latitude and
+    longitude are swapped are flagged (without it, a box around the median
+    account is used).
+    """
 
     path: Path
     sheet: str | None = None
     encoding: str = "utf-8"
     columns: AccountColumns = AccountColumns()
+    numeric_ids: Literal["keep", "pad", "reject"] = "keep"
+    id_digits: int = Field(default=5, ge=1, le=20)
+    fill_missing: dict[str, float] = Field(default_factory=dict)
+    drop_blank_ids: bool = False
+    region: Region | None = None
 
     _resolve_path = field_validator("path")(resolve_path)
 
