@@ -208,7 +208,39 @@ def test_island_policy_fail_names_the_island(tmp_path: Path) -> None:
     """islands: fail stops before solving and names the island."""
     with pytest.raises(InfeasibleSpecificationError) as caught:
         load_problem(load_scenario(_island(tmp_path, "fail", ("c1", "c5"))))
-    assert "unit 'isle' is an island: it has no neighbours" in str(caught.value)
+    assert caught.value.conflicts == [
+        "unit 'isle' is an island: it has no neighbours; it holds 2 of potential, "
+        "below the band minimum 9.45 of any territory, so it cannot be a territory "
+        "alone"
+    ]
+
+
+def test_disconnected_component_is_not_called_an_island(tmp_path: Path) -> None:
+    """Two detached units are a 'disconnected component' with members and size.
+
+    c1 — c2 — c3 — c4 — c5        isle — isle2 (potential 2 + 2 = 4)
+    """
+    cells = dict(ISLAND_CELLS, isle2=(3, 2, 2))
+    territories = [
+        {"territory_id": t, "lat": "", "lon": "", "home_unit": h}
+        for t, h in (("A", "c1"), ("B", "c5"))
+    ]
+    path = _map(
+        tmp_path,
+        cells,
+        [*ISLAND_EDGES, ("isle", "isle2")],
+        territories,
+        balance={"potential": {"tolerance": 0.3}},
+        geography={"islands": "fail"},
+    )
+    with pytest.raises(InfeasibleSpecificationError) as caught:
+        load_problem(load_scenario(path))
+    assert caught.value.conflicts == [
+        "disconnected component of 2 units ('isle', 'isle2'); it holds 4 of "
+        "potential, below the band minimum 10.15 of any territory, so it cannot be "
+        "a territory alone"
+    ]
+    assert "island" not in caught.value.conflicts[0].replace("'isle", "")
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -377,12 +377,18 @@ def _islands(
             logger.info("islands: %s", note)
         return attached, None
     if policy == "fail":
-        listed = "\n".join(f"  - {d}" for d in describe_pieces(pieces, account_ids))
+        described = [
+            text + _piece_load(piece, balances)
+            for text, piece in zip(
+                describe_pieces(pieces, account_ids), pieces[1:], strict=True
+            )
+        ]
+        listed = "\n".join(f"  - {d}" for d in described)
         raise InfeasibleSpecificationError(
             f"contiguity cannot hold: the adjacency graph falls into {len(pieces)} "
             f"pieces:\n{listed}\nSet geography.islands to attach_nearest or "
             f"own_territory",
-            describe_pieces(pieces, account_ids),
+            described,
         )
     # own_territory: a territory stays inside the piece that holds its home unit.
     if (roots < 0).any():
@@ -426,6 +432,20 @@ def _islands(
             "contiguity cannot hold: " + "; ".join(too_small), too_small
         )
     return adjacency, mask
+
+
+def _piece_load(piece: np.ndarray, balances: list[Balance]) -> str:
+    """What a detached piece holds against the smallest band minimum."""
+    words = []
+    for balance in balances:
+        value = float(balance.values[piece].sum())
+        minimum = float(balance.lower.min())
+        if value < minimum - 1e-9 * max(1.0, minimum):
+            words.append(
+                f"it holds {fmt(value)} of {balance.metric}, below the band minimum "
+                f"{fmt(minimum)} of any territory, so it cannot be a territory alone"
+            )
+    return "; " + "; ".join(words) if words else ""
 
 
 def _interchangeable(

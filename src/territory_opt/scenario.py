@@ -333,6 +333,39 @@ def _format_validation_error(path: Path, error: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def _shown(node: yaml.Node) -> str:
+    """A short form of a YAML value: the scalar, or the tolerance it sets."""
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == "tolerance" and isinstance(value, yaml.ScalarNode):
+                return f"tolerance {value.value}"
+    return "a section"
+
+
+def _repeated_keys(node: yaml.Node | None, where: str = "") -> list[str]:
+    """Every mapping key that appears more than once, with its lines and values."""
+    found: list[str] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, list[tuple[yaml.Node, yaml.Node]]] = {}
+        for key, value in node.value:
+            seen.setdefault(str(key.value), []).append((key, value))
+            found += _repeated_keys(value, f"{where}{key.value}.")
+        for name, copies in seen.items():
+            if len(copies) > 1:
+                lines = " and ".join(str(k.start_mark.line + 1) for k, _ in copies)
+                values = " and ".join(_shown(v) for _, v in copies)
+                found.append(
+                    f"{where}{name} is given {len(copies)} times (lines {lines}), "
+                    f"with {values}"
+                )
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found += _repeated_keys(item, f"{where}{i}.")
+    return found
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario YAML file.
 
@@ -350,9 +383,17 @@ def load_scenario(path: str | Path) -> Scenario:
             f"{path}: cannot read the scenario file ({exc.strerror})"
         ) from None
     try:
-        data = yaml.safe_load(raw_bytes.decode("utf-8-sig"))
+        text = raw_bytes.decode("utf-8-sig")
+        twice = _repeated_keys(yaml.compose(text, Loader=yaml.SafeLoader))
+        data = yaml.safe_load(text)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a valid UTF-8 YAML file: {exc}") from None
+    if twice:
+        listed = "\n".join(f"  - {item}" for item in twice)
+        raise InputError(
+            f"{path}: {len(twice)} key(s) given more than once; YAML would keep "
+            f"only the last, so keep the one you mean:\n{listed}"
+        )
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping of keys at the top level")
     context = {"base_dir": path.resolve().parent}
