@@ -13,6 +13,7 @@ from territory_opt.checker import check_alignment, objective_value
 from territory_opt.contiguity import neighbour_cuts, separator_cuts
 from territory_opt.engines import resolve_engine, run_engine
 from territory_opt.errors import InputError
+from territory_opt.explain import Explanation, explain_infeasibility
 from territory_opt.geography import polygon_pairs, read_edge_list, read_polygons
 from territory_opt.local_search import local_search
 from territory_opt.model import TerritoryModel, build_model, pair_lookup
@@ -208,6 +209,18 @@ def solve_problem(problem: Problem, spec: SolverSpec) -> SolveResult:
     return interpret(model, spec, outcome)
 
 
+EXPLAIN_LIMIT_S = 20.0
+
+
+def _explain(problem: Problem, spec: SolverSpec) -> Explanation | None:
+    """The conflict behind a proven infeasibility, or None if the search fails."""
+    try:
+        return explain_infeasibility(problem, min(spec.time_limit_s, EXPLAIN_LIMIT_S))
+    except Exception as exc:  # an explanation must never hide the status
+        logger.warning("could not explain the infeasibility: %s", exc)
+        return None
+
+
 def interpret(
     model: TerritoryModel, spec: SolverSpec, outcome: EngineOutcome
 ) -> SolveResult:
@@ -223,6 +236,7 @@ def interpret(
     assignment = None
     violations: list[str] = []
     message = outcome.message
+    details = dict(outcome.details)
     if outcome.pair_values is not None and status in (Status.OPTIMAL, Status.FEASIBLE):
         territory_of = _decode(model, outcome.pair_values)
         violations = check_alignment(problem, territory_of)
@@ -244,11 +258,19 @@ def interpret(
             message = f"stopped with a relative gap of {gap}" if gap else message
         elif status is Status.FEASIBLE and gap is not None and gap <= OPTIMALITY_GAP:
             message = message or "time limit reached; the gap is within 1e-4"
-    elif status is Status.INFEASIBLE:
-        message = message or (
+    elif status is Status.INFEASIBLE and not message:
+        message = (
             f"{outcome.engine} proved that no alignment meets every band, capacity, "
             f"budget and family rule together"
         )
+        explanation = _explain(problem, spec)
+        if explanation is not None:
+            message += ": " + explanation.message()
+            details = details | {
+                "conflict": explanation.sentence,
+                "relaxations": list(explanation.relaxations),
+                "conflict_complete": explanation.complete,
+            }
     elif status is Status.NO_SOLUTION:
         message = message or (
             f"no alignment found within the time limit of {spec.time_limit_s:g} s; "
@@ -271,7 +293,7 @@ def interpret(
         solver_status=outcome.solver_status,
         message=message,
         violations=tuple(violations),
-        details=outcome.details,
+        details=details,
     )
 
 
