@@ -330,3 +330,32 @@ def test_solver_proves_infeasible_bands(tmp_path: Path, engine: str) -> None:
     run = _solve(path, engine)
     assert run.result.status is Status.INFEASIBLE
     assert run.result.assignment is None
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fifty_identical_reps_peak_workload_nine(tmp_path: Path, engine: str) -> None:
+    """50 identical reps, workloads 9, 7, 5, 3, 1 h: the least peak is 9 h.
+
+    The biggest account alone sets the floor of 9; one account per territory
+    reaches it. Identical territories are labelled by their smallest account,
+    so account a may join only territories 0..a: 1 + 2 + 3 + 4 + 5 = 15 pairs
+    instead of 250, and the proof is immediate.
+    """
+    accounts = [
+        {"account_id": f"A{i}", "lat": 0, "lon": 0, "potential": 1, "workload_hours": h}
+        for i, h in enumerate((9, 7, 5, 3, 1))
+    ]
+    territories = [{"territory_id": f"T{t:02d}", "lat": 0, "lon": 0} for t in range(50)]
+    path = write_scenario(
+        tmp_path,
+        accounts,
+        territories,
+        objective={"balance": 0.0, "peak_workload": 1.0},
+    )
+    run = _solve(path, engine)
+    assert run.problem.symmetry_broken
+    assert len(run.problem.pair_account) == 15
+    assert run.result.status is Status.OPTIMAL
+    assert run.result.objective == pytest.approx(9.0, rel=1e-9)
+    assert run.result.best_bound == pytest.approx(9.0, rel=1e-6)
+    _verified(run)

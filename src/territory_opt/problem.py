@@ -92,6 +92,7 @@ class Problem:
     contiguity: bool = False
     roots: np.ndarray | None = None
     cut_edge_weight: float = 0.0
+    peak_workload_weight: float = 0.0
     symmetry_broken: bool = False
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -353,6 +354,7 @@ def build_problem(
         contiguity=bool(geography and geography.contiguity and adjacency is not None),
         roots=roots,
         cut_edge_weight=scenario.objective.cut_edges,
+        peak_workload_weight=scenario.objective.peak_workload,
         symmetry_broken=symmetric,
     )
 

@@ -157,13 +157,15 @@ class ObjectiveSpec(StrictModel):
     ``disruption`` the share of accounts (or of ``disruption_basis``) moved from
     the current alignment, ``balance`` the weighted mean relative deviation,
     ``cut_edges`` the number of adjacency edges between different territories
-    (needs ``geography``).
+    (needs ``geography``), ``peak_workload`` the largest workload, in hours, of
+    any territory (minimising it spreads the work; default 0, off).
     """
 
     travel: float = Field(default=0.0, ge=0.0)
     disruption: float = Field(default=0.0, ge=0.0)
     balance: float = Field(default=1.0, ge=0.0)
     cut_edges: float = Field(default=0.0, ge=0.0)
+    peak_workload: float = Field(default=0.0, ge=0.0)
     disruption_basis: Literal["accounts", "potential", "revenue"] = "accounts"
 
 

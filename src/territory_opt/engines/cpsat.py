@@ -150,20 +150,39 @@ def solve_cpsat(
                 cp.add(y >= x[max(i, j)])
         cut_vars.append(y)
 
+    # Peak workload: z ≥ the scaled workload of every territory.
+    peak: list[tuple[cp_model.IntVar, float, int]] = []
+    if model.peak_rows:
+        every = np.concatenate([r.coef for r in model.peak_rows])
+        scale, error = value_scale(every)
+        scales["peak:workload_hours"] = (scale, error)
+        most = int(np.round(every * scale).sum()) + 1
+        z = cp.new_int_var(0, most, "peak")
+        for row in model.peak_rows:
+            coef = np.round(row.coef * scale).astype(np.int64)
+            cp.add(
+                z
+                >= cp_model.LinearExpr.weighted_sum(
+                    [x[p] for p in row.pairs], [int(c) for c in coef]
+                )
+            )
+        peak.append((z, model.peak_weight / scale, most))
+
     # Objective, scaled to integers by K.
     upper = sum(float(model.pair_cost[p].max()) for p in model.account_pairs if len(p))
-    upper += sum(w * b for _, w, b in deviations)
+    upper += sum(w * b for _, w, b in deviations + peak)
     upper += model.cut_edge_weight * len(cut_vars)
     k_scale = 10.0 ** math.floor(math.log10(OBJECTIVE_LIMIT / max(upper, 1e-12)))
     k_scale = min(k_scale, 1e15)
     pair_int = np.round(model.pair_cost * k_scale).astype(np.int64)
-    objective_vars = list(x) + [d for d, _, _ in deviations] + cut_vars
+    objective_vars = list(x) + [d for d, _, _ in deviations + peak] + cut_vars
     objective_coef = [int(c) for c in pair_int]
-    objective_coef += [int(round(w * k_scale)) for _, w, _ in deviations]
+    objective_coef += [int(round(w * k_scale)) for _, w, _ in deviations + peak]
     objective_coef += [int(round(model.cut_edge_weight * k_scale))] * len(cut_vars)
     cp.minimize(cp_model.LinearExpr.weighted_sum(objective_vars, objective_coef))
     coef_error = _relative_rounding(
-        np.concatenate([model.pair_cost, [w for _, w, _ in deviations]]), k_scale
+        np.concatenate([model.pair_cost, [w for _, w, _ in deviations + peak]]),
+        k_scale,
     )
 
     # Warm start from the hint, or else from the current alignment.
