@@ -261,13 +261,19 @@ class GeographySpec(StrictModel):
 
 
 class SolverSpec(StrictModel):
-    """Engine and limits. ``auto`` picks HiGHS."""
+    """Engine and limits. ``auto`` picks HiGHS.
+
+    ``cross_check``: with more than one thread, solve again with one and
+    compare; a disagreement on feasibility or on the proven optimum is reported
+    as a solver inconsistency (default off).
+    """
 
     engine: Literal["cpsat", "highs", "cbc", "auto"] = "auto"
     time_limit_s: float = Field(default=60.0, gt=0.0)
     seed: int = Field(default=0, ge=0)
     threads: int = Field(default=1, ge=1)
     relative_gap: float = Field(default=0.0, ge=0.0, lt=1.0)
+    cross_check: bool = False
 
 
 class OutputSpec(StrictModel):

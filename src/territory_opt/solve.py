@@ -192,12 +192,71 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
 def solve_problem(problem: Problem, spec: SolverSpec) -> SolveResult:
     """Run pre-solve checks, build and solve the model, verify the answer.
 
+    With ``spec.cross_check`` and several threads the problem is solved again
+    with one thread and the two answers compared (:func:`compare_runs`).
+
     Raises
     ------
     InfeasibleSpecificationError
         When a pre-solve check proves the scenario infeasible; no engine runs.
     """
     check_presolve(problem)
+    result = _solve_once(problem, spec)
+    if spec.cross_check and spec.threads > 1:
+        single = _solve_once(problem, spec.model_copy(update={"threads": 1}))
+        result = compare_runs(result, single)
+    return result
+
+
+def compare_runs(several: SolveResult, single: SolveResult) -> SolveResult:
+    """``several`` (many threads) with the comparison against ``single`` added.
+
+    The runs disagree when one proves infeasibility and the other returns a
+    verified alignment, or when both prove optimality with objectives more
+    than 1e-6 (relative) apart. A disagreement is a solver inconsistency: it is
+    logged, named in the message and in ``details["cross_check"]``, and a
+    verified alignment is kept but no longer called optimal.
+    """
+    found = {Status.OPTIMAL, Status.FEASIBLE}
+    problem = ""
+    if {several.status, single.status} & {Status.INFEASIBLE} and (
+        several.status in found or single.status in found
+    ):
+        problem = (
+            f"with {several.threads} threads the status is '{several.status}', "
+            f"with 1 thread '{single.status}'"
+        )
+    elif (
+        several.status is Status.OPTIMAL
+        and single.status is Status.OPTIMAL
+        and several.objective is not None
+        and single.objective is not None
+        and abs(several.objective - single.objective)
+        > 1e-6 * max(1.0, abs(single.objective))
+    ):
+        problem = (
+            f"both runs claim optimality but the objective is {several.objective!r} "
+            f"with {several.threads} threads and {single.objective!r} with 1"
+        )
+    report = {
+        "threads": [several.threads, 1],
+        "statuses": [str(several.status), str(single.status)],
+        "objectives": [several.objective, single.objective],
+        "agree": not problem,
+    }
+    details = several.details | {"cross_check": report}
+    if not problem:
+        return replace(several, details=details)
+    logger.warning("solver inconsistency: %s", problem)
+    base = several if several.status in found else single
+    status = Status.FEASIBLE if base.status is Status.OPTIMAL else base.status
+    message = f"solver inconsistency: {problem}; the verified alignment is kept"
+    if base.status not in found:
+        message = f"solver inconsistency: {problem}"
+    return replace(base, status=status, message=message, details=details)
+
+
+def _solve_once(problem: Problem, spec: SolverSpec) -> SolveResult:
     model = build_model(problem)
     if problem.contiguity:
         return _solve_contiguous(model, spec)

@@ -128,7 +128,8 @@ def solve_cpsat(
             )
             target_error = max(target_error, miss / (scale * refine))
             bound = refine * max(high, -low) + abs(target)
-            dev = cp.new_int_var(0, bound, f"e_{row.name}")
+            floor = _deviation_floor(coef, refine, target)
+            dev = cp.new_int_var(min(floor, bound), bound, f"e_{row.name}")
             cp.add(dev >= refine * expr - target)
             cp.add(dev >= target - refine * expr)
             weight = row.deviation_weight / (scale * refine)
@@ -242,6 +243,21 @@ def solve_cpsat(
         message=message,
         details=details,
     )
+
+
+def _deviation_floor(coef: np.ndarray, refine: int, target: int) -> int:
+    """Least possible |refine × Σ coef x − target| over 0/1 x, from divisibility.
+
+    Every sum is a multiple of g = refine × gcd(coef), so the deviation is at
+    least the distance from ``target`` to the nearest multiple of g. Stating it
+    lets CP-SAT prove, say, that integer loads miss a target of 52.5 by 0.5.
+    """
+    nonzero = np.abs(coef[coef != 0]).astype(np.int64)
+    if len(nonzero) == 0:
+        return abs(target)
+    step = refine * int(np.gcd.reduce(nonzero))
+    rest = target % step
+    return int(min(rest, step - rest))
 
 
 def _relative_rounding(coef: np.ndarray, scale: float) -> float:
