@@ -12,6 +12,7 @@ import numpy as np
 from territory_opt.checker import check_alignment, objective_value
 from territory_opt.contiguity import neighbour_cuts, separator_cuts
 from territory_opt.engines import resolve_engine, run_engine
+from territory_opt.engines.cpsat import check_integer_range
 from territory_opt.errors import InputError
 from territory_opt.explain import Explanation, explain_infeasibility
 from territory_opt.geography import polygon_pairs, read_edge_list, read_polygons
@@ -257,15 +258,25 @@ def compare_runs(several: SolveResult, single: SolveResult) -> SolveResult:
 
 
 def _solve_once(problem: Problem, spec: SolverSpec) -> SolveResult:
+    """One solve with ``spec``; CP-SAT's integer range is checked first."""
     model = build_model(problem)
+    notes = []
+    if resolve_engine(spec.engine) == "cpsat":
+        notes = check_integer_range(model)
+        for note in notes:
+            logger.info("%s", note)
     if problem.contiguity:
-        return _solve_contiguous(model, spec)
-    started = time.perf_counter()
-    try:
-        outcome = run_engine(model, spec)
-    except Exception as exc:  # any engine fault becomes an error status
-        outcome = _engine_failure(spec, exc, started)
-    return interpret(model, spec, outcome)
+        result = _solve_contiguous(model, spec)
+    else:
+        started = time.perf_counter()
+        try:
+            outcome = run_engine(model, spec)
+        except Exception as exc:  # any engine fault becomes an error status
+            outcome = _engine_failure(spec, exc, started)
+        result = interpret(model, spec, outcome)
+    if notes:
+        result = replace(result, details=result.details | {"integer_scaling": notes})
+    return result
 
 
 EXPLAIN_LIMIT_S = 20.0

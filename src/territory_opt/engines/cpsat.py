@@ -25,6 +25,7 @@ from importlib import metadata
 import numpy as np
 from ortools.sat.python import cp_model
 
+from territory_opt.errors import InputError
 from territory_opt.model import Row, TerritoryModel
 from territory_opt.result import EngineOutcome, Status
 from territory_opt.scenario import SolverSpec
@@ -43,10 +44,14 @@ def value_scale(values: np.ndarray) -> tuple[float, float]:
     integer to within 1e-9 (relative), as long as the scaled total stays at most 1e12;
     otherwise the largest S that keeps the total at most 1e12.
     """
-    total = float(np.abs(values).sum())
+    with np.errstate(over="ignore"):
+        total = float(np.abs(values).sum())
     if total == 0:
         return 1.0, 0.0
-    best = 10.0 ** math.floor(math.log10(VALUE_TOTAL_LIMIT / total))
+    if not math.isfinite(total):
+        return 1.0, math.inf
+    power = math.floor(math.log10(VALUE_TOTAL_LIMIT / total))
+    best = 10.0 ** min(max(power, -300), 12)
     for k in range(-6, 13):
         scale = 10.0**k
         if total * scale > VALUE_TOTAL_LIMIT:
@@ -75,6 +80,62 @@ def target_scale(target: float, magnitude: float) -> tuple[int, int, float]:
         if refine >= 10**6 or refine * 10 * max(magnitude, 1.0) > 1e15:
             return refine, round(exact), abs(exact - round(exact)) / refine
         refine *= 10
+
+
+RANGE_SHARE = 0.01
+
+
+def check_integer_range(model: TerritoryModel) -> list[str]:
+    """Check every row's scaled sums against CP-SAT's exact integer range.
+
+    Returns one note per metric that had to be rounded (values scaled by a
+    power of ten whose total stays at most 1e12), with the rounding error.
+
+    Raises
+    ------
+    InputError
+        When a metric cannot be scaled without its rounding moving a
+        territory's sum by more than 1 % of its band half-width (or of its
+        capacity), naming the metric; or when its values overflow.
+    """
+    notes: list[str] = []
+    rows_by_key: dict[str, list[Row]] = {}
+    for row in (*model.rows, *model.peak_rows):
+        rows_by_key.setdefault(f"{row.kind}:{row.metric}", []).append(row)
+    for key, rows in rows_by_key.items():
+        kind, metric = key.split(":", 1)
+        values = np.concatenate([r.coef for r in rows])
+        scale, error = value_scale(values)
+        if error == 0:
+            continue
+        if not math.isfinite(error):
+            raise InputError(
+                f"metric '{metric}': its values add up to more than a float can "
+                f"hold; rescale the column (for example to thousands or millions)"
+            )
+        worst_sum = error * max(len(r.coef) for r in rows)
+        for row in rows:
+            room = (
+                (row.upper - row.lower) / 2
+                if kind == "band"
+                else abs(row.upper)
+                if math.isfinite(row.upper)
+                else math.inf
+            )
+            if worst_sum > RANGE_SHARE * room:
+                raise InputError(
+                    f"metric '{metric}': CP-SAT holds sums exactly only up to "
+                    f"{VALUE_TOTAL_LIMIT:.0e}, so its values would be rounded "
+                    f"to multiples of {1 / scale:.3g}, which can move the sum of "
+                    f"{row.name} by {worst_sum:.3g}, more than 1% of its room of "
+                    f"{room:.3g}. Rescale the column (for example to thousands) "
+                    f"or use solver.engine: highs"
+                )
+        notes.append(
+            f"metric '{metric}' ({kind} rows) rounded to multiples of {1 / scale:.3g} "
+            f"for CP-SAT: at most {error:.3g} per account"
+        )
+    return notes
 
 
 def _outward(row: Row, scale: float, coef_int: np.ndarray) -> tuple[int, int]:
