@@ -141,13 +141,14 @@ def check_integer_range(model: TerritoryModel) -> list[str]:
 def _outward(row: Row, scale: float, coef_int: np.ndarray) -> tuple[int, int]:
     err = float(np.abs(coef_int - row.coef * scale).sum())
     slack = err + 1e-9 * max(1.0, float(np.abs(coef_int).sum()))
-    low = (
-        -(2**62) if not np.isfinite(row.lower) else math.ceil(row.lower * scale - slack)
-    )
+    # A limit beyond what any sum can reach is no limit: clamp it to the int64
+    # range that CP-SAT accepts.
+    reach = 2**62
+    low = -reach if not np.isfinite(row.lower) else math.ceil(row.lower * scale - slack)
     high = (
-        2**62 if not np.isfinite(row.upper) else math.floor(row.upper * scale + slack)
+        reach if not np.isfinite(row.upper) else math.floor(row.upper * scale + slack)
     )
-    return low, high
+    return max(low, -reach), min(high, reach)
 
 
 def solve_cpsat(
