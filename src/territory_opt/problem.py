@@ -23,6 +23,7 @@ from territory_opt.geography import (
     describe_pieces,
     home_units,
 )
+from territory_opt.postal import in_zip_range
 from territory_opt.scenario import Scenario
 from territory_opt.tables import AccountData, TerritoryData
 
@@ -203,6 +204,8 @@ def build_problem(
             )
         locks[a] = t
 
+    _postal_locks(scenario, accounts, a_order, t_index, locks)
+
     if scenario.objective.cut_edges > 0 and adjacency_pairs is None:
         raise InputError(
             "objective.cut_edges needs adjacency: add a geography section with an "
@@ -357,6 +360,38 @@ def build_problem(
         peak_workload_weight=scenario.objective.peak_workload,
         symmetry_broken=symmetric,
     )
+
+
+def _postal_locks(
+    scenario: Scenario,
+    accounts: AccountData,
+    a_order: np.ndarray,
+    t_index: dict[str, int],
+    locks: dict[int, int],
+) -> None:
+    """Add the locks of the postal rules to ``locks`` (accounts by index)."""
+    rules = scenario.constraints.postal_rules
+    if not rules:
+        return
+    source = accounts.postal_code or accounts.account_id
+    codes = [source[i] for i in a_order]
+    for rule in rules:
+        name = f"constraints.postal_rules ({rule.from_code}-{rule.to_code})"
+        if rule.territory not in t_index:
+            raise InputError(
+                f"{name}: territory '{rule.territory}' is not in the territories table"
+            )
+        t = t_index[rule.territory]
+        matched = np.nonzero(in_zip_range(codes, rule.from_code, rule.to_code))[0]
+        logger.info("%s: %d account(s) go to %s", name, len(matched), rule.territory)
+        for a in matched.tolist():
+            if locks.get(a, t) != t:
+                raise InputError(
+                    f"{name}: account '{accounts.account_id[a_order[a]]}' (postal "
+                    f"code '{codes[a]}') is also locked to another territory; "
+                    f"remove one of the two rules"
+                )
+            locks[a] = t
 
 
 def _islands(

@@ -188,6 +188,30 @@ class Lock(StrictModel):
         return value
 
 
+class PostalRule(StrictModel):
+    """Lock every account whose postal code lies in a ZIP range to a territory.
+
+    ``from_code`` and ``to_code`` are five-digit ZIPs, both included; codes are
+    read from the accounts' ``postal_code`` column, or from their ids when the
+    table has none (ZIP+4 counts by its first five digits; see
+    :mod:`territory_opt.postal`).
+    """
+
+    from_code: str
+    to_code: str
+    territory: str
+
+    @field_validator("from_code", "to_code", mode="before")
+    @classmethod
+    def _zip(cls, value: Any) -> Any:
+        from territory_opt.postal import zip5
+
+        text = str(value) if isinstance(value, int) else value
+        if isinstance(text, str) and zip5(text) is None:
+            raise ValueError(f"'{text}' is not a five-digit ZIP code")
+        return zip5(text) if isinstance(text, str) else text
+
+
 class DisruptionBudget(StrictModel):
     """The most the alignment may change from the current one, as shares."""
 
@@ -209,6 +233,7 @@ class ConstraintSpec(StrictModel):
     """Hard rules every alignment must keep."""
 
     locks: tuple[Lock, ...] = ()
+    postal_rules: tuple[PostalRule, ...] = ()
     eligibility: bool = True
     capacity: bool = True
     max_disruption: DisruptionBudget | None = None
