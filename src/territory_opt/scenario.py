@@ -253,12 +253,18 @@ class EdgeList(StrictModel):
 
 
 class PolygonLayer(StrictModel):
-    """Account polygons (GeoJSON, GeoPackage, Shapefile) keyed by ``id_column``."""
+    """Account polygons (GeoJSON, GeoPackage, Shapefile) keyed by ``id_column``.
+
+    ``match``: ``id`` pairs each account with the polygon of the same id (as
+    text); ``location`` with the polygon that holds the account's lat/lon
+    point, whatever the layer's coordinate reference system.
+    """
 
     path: Path
     id_column: str
     layer: str | None = None
     repair: bool = True
+    match: Literal["id", "location"] = "id"
 
     _resolve_path = field_validator("path")(resolve_path)
 

@@ -45,9 +45,14 @@ def load_inputs(scenario: Scenario) -> tuple[Problem, Any]:
     polygons = None
     pairs = None
     if geography is not None:
-        ids = tuple(sorted(accounts.account_id))
+        order = sorted(
+            range(len(accounts.account_id)), key=accounts.account_id.__getitem__
+        )
+        ids = tuple(accounts.account_id[i] for i in order)
         if geography.polygons is not None:
-            polygons = read_polygons(geography.polygons, ids)
+            polygons = read_polygons(
+                geography.polygons, ids, accounts.lat[order], accounts.lon[order]
+            )
         if geography.adjacency is not None:
             pairs = read_edge_list(geography.adjacency)
         elif polygons is not None:
