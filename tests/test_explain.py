@@ -126,3 +126,63 @@ def test_capacity_conflict_gives_the_missing_hours(tmp_path: Path) -> None:
         "the capacities of T1 (3 hours) and T2 (3.5 hours) cannot hold together"
     )
     assert explanation.relaxations == ("raise the capacity of T2 from 3.5 to 4 hours",)
+
+
+def _three_locked(folder: Path) -> Path:
+    """A1, A2, A3 (1 h each) locked to T1, whose capacity is 2 h; T2 has 4 h."""
+    accounts = _accounts({"A1": 1, "A2": 1, "A3": 1, "A4": 1})
+    territories = [
+        {"territory_id": "T1", "lat": 0, "lon": 0, "capacity_hours": 2},
+        {"territory_id": "T2", "lat": 0, "lon": 0, "capacity_hours": 4},
+    ]
+    return write_scenario(
+        folder,
+        accounts,
+        territories,
+        constraints={
+            "locks": [{"account": f"A{i}", "territory": "T1"} for i in (1, 2, 3)]
+        },
+        output={"folder": "out"},
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_three_locks_over_capacity_infeasible_on_every_engine(
+    tmp_path: Path, engine: str
+) -> None:
+    """From the command line: exit 3, 'infeasible' with the locks and hours
+    named, and no result folder. Asked directly, each engine proves it too and
+    the explanation names the capacity and the three locks."""
+    from typer.testing import CliRunner
+
+    from territory_opt.cli import app
+    from territory_opt.engines import run_engine
+    from territory_opt.model import build_model
+    from territory_opt.solve import interpret
+
+    path = _three_locked(tmp_path)
+    result = CliRunner().invoke(app, ["solve", str(path), "--engine", engine])
+    assert result.exit_code == 3
+    text = " ".join(result.output.split())
+    assert text.startswith("infeasible: scenario 'tiny' cannot be satisfied")
+    assert (
+        "the accounts locked to territory 'T1' ('A1', 'A2', 'A3') need 3 workload "
+        "hours, above its capacity of 2 hours" in text
+    )
+    assert not (tmp_path / "out").exists()
+
+    scenario = load_scenario(path).with_overrides(engine=engine)
+    model = build_model(load_problem(scenario))
+    solved = interpret(model, scenario.solver, run_engine(model, scenario.solver))
+    assert solved.status is Status.INFEASIBLE
+    assert solved.assignment is None
+    assert solved.details["conflict"] == (
+        "the capacity of T1 (2 hours) and the locks on A1, A2 and A3 cannot hold "
+        "together"
+    )
+    assert solved.details["relaxations"] == [
+        "raise the capacity of T1 from 2 to 3 hours",
+        "drop the lock of A1 to T1",
+        "drop the lock of A2 to T1",
+        "drop the lock of A3 to T1",
+    ]
