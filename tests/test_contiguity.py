@@ -290,3 +290,46 @@ def test_checker_reports_pieces(tmp_path: Path) -> None:
     assert check_alignment(problem, territory_of) == [
         "territory 'B' is not contiguous: it falls into 2 pieces of 2, 1 unit(s)"
     ]
+
+
+def test_three_by_four_by_construction_and_local_search(tmp_path: Path) -> None:
+    """Construction grows 4 contiguous territories; local search evens them to 3.
+
+    Seeds spread by graph distance, then the lightest territory takes the free
+    neighbour with the fewest free neighbours; T1 is boxed in at 2 units::
+
+        T0 T0 T1 T1
+        T2 T0 T3 T3        sizes 4, 2, 3, 3
+        T2 T2 T3 T3
+
+    The local search moves r1c2 from T3 to T1 (both stay connected), which
+    leaves every territory with 3 units::
+
+        T0 T0 T1 T1
+        T2 T0 T1 T3
+        T2 T2 T3 T3
+    """
+    import time
+
+    from territory_opt.checker import check_alignment
+    from territory_opt.local_search import construct, local_search
+    from territory_opt.model import build_model
+
+    cells = {f"r{r}c{c}": (r, c, 1) for r in range(3) for c in range(4)}
+    territories = [{"territory_id": f"T{i}", "lat": "", "lon": ""} for i in range(4)]
+    path = _map(
+        tmp_path,
+        cells,
+        _grid_edges(3, 4),
+        territories,
+        balance={"accounts": {"tolerance": 0.01, "weight": 0.0}},
+        objective={"balance": 0.0, "cut_edges": 1.0},
+    )
+    problem = load_problem(load_scenario(path))
+    model = build_model(problem)
+    grown = construct(model)
+    assert not [v for v in check_alignment(problem, grown) if "contiguous" in v]
+    assert grown.tolist() == [0, 0, 1, 1, 2, 0, 3, 3, 2, 2, 3, 3]
+    final = local_search(model, grown, time.perf_counter() + 30)
+    assert final.tolist() == [0, 0, 1, 1, 2, 0, 1, 3, 2, 2, 3, 3]
+    assert check_alignment(problem, final) == []

@@ -16,7 +16,7 @@ from territory_opt.engines.cpsat import check_integer_range
 from territory_opt.errors import InputError
 from territory_opt.explain import Explanation, explain_infeasibility
 from territory_opt.geography import polygon_pairs, read_edge_list, read_polygons
-from territory_opt.local_search import local_search
+from territory_opt.local_search import construct, local_search
 from territory_opt.model import TerritoryModel, build_model, pair_lookup
 from territory_opt.presolve import check_presolve
 from territory_opt.problem import Problem, build_problem
@@ -129,8 +129,10 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
     least 2 s), so that several rounds fit. Before the first round (from the
     current alignment, when every account has one) and after every round, a
     contiguity-keeping local search (at most 15 % of the time left) repairs the
-    alignment; the best one that the checker accepts is kept as a fallback and
-    as the next round's starting point (CP-SAT hint). The rounds stop when an
+    alignment (before the first round, one grown by :func:`construct` when
+    some account has no current territory); the best one that the checker
+    accepts is kept as a fallback and as the next round's starting point
+    (CP-SAT hint). The rounds stop when an
     alignment comes back contiguous, when the engine proves that no alignment
     exists, or when time is up; then the fallback is returned with the last
     round's bound, which stays a valid bound because every cut is.
@@ -150,12 +152,15 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
             if fallback is None or value < fallback[0]:
                 fallback = (value, alignment)
 
+    # The current alignment is usually close: search from it first; without
+    # one, from a contiguous alignment grown from seeds.
+    ls_deadline = start + LOCAL_SEARCH_SHARE * spec.time_limit_s
     if (problem.current >= 0).all():
-        # The current alignment is usually close: search from it first.
-        ls_deadline = start + LOCAL_SEARCH_SHARE * spec.time_limit_s
         consider(local_search(model, problem.current, ls_deadline))
-        if fallback is not None:
-            hint = _values_of(model, fallback[1])
+    else:
+        consider(local_search(model, construct(model), ls_deadline))
+    if fallback is not None:
+        hint = _values_of(model, fallback[1])
     rounds = cuts = 0
     while True:
         remaining = deadline - time.perf_counter()
