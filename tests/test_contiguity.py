@@ -299,7 +299,7 @@ def test_three_by_four_by_construction_and_local_search(tmp_path: Path) -> None:
     neighbour with the fewest free neighbours; T1 is boxed in at 2 units::
 
         T0 T0 T1 T1
-        T2 T0 T3 T3        sizes 4, 2, 3, 3
+        T2 T0 T3 T3        sizes 3, 2, 3, 4
         T2 T2 T3 T3
 
     The local search moves r1c2 from T3 to T1 (both stay connected), which
