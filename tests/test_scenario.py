@@ -27,8 +27,8 @@ def test_unknown_key_lists_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_scenario(path)
     assert (
-        "solver: unknown key(s) engin; valid keys are: engine, relative_gap, seed, "
-        "threads, time_limit_s" in str(caught.value)
+        "solver: unknown key(s) engin; valid keys are: cross_check, engine, "
+        "relative_gap, seed, threads, time_limit_s" in str(caught.value)
     )
 
 
