@@ -333,3 +333,73 @@ def test_three_by_four_by_construction_and_local_search(tmp_path: Path) -> None:
     final = local_search(model, grown, time.perf_counter() + 30)
     assert final.tolist() == [0, 0, 1, 1, 2, 0, 1, 3, 2, 2, 3, 3]
     assert check_alignment(problem, final) == []
+
+
+def _square_chain(folder: Path, policy: str) -> Path:
+    """Five 0.1° squares in a row and an offshore square below the second::
+
+    [c1][c2][c3][c4][c5]        potential 5 each
+                                rook adjacency from the polygons
+        [isle]                  potential 2, touching nothing
+    """
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    units = {f"c{i + 1}": (0.1 * i, 0.0) for i in range(5)} | {"isle": (0.1, -0.3)}
+    shapes = [box(x, y, x + 0.1, y + 0.1) for x, y in units.values()]
+    gpd.GeoDataFrame(
+        {"unit": list(units), "geometry": shapes}, crs="EPSG:4326"
+    ).to_file(folder / "units.geojson")
+    accounts = [
+        {
+            "account_id": name,
+            "lat": y + 0.05,
+            "lon": x + 0.05,
+            "potential": 2 if name == "isle" else 5,
+            "workload_hours": 1,
+        }
+        for name, (x, y) in units.items()
+    ]
+    territories = [
+        {"territory_id": t, "lat": "", "lon": "", "home_unit": h}
+        for t, h in (("A", "c1"), ("B", "c5"))
+    ]
+    return write_scenario(
+        folder,
+        accounts,
+        territories,
+        balance={"potential": {"tolerance": 0.3}},
+        objective={"balance": 1.0},
+        geography={
+            "polygons": {"path": "units.geojson", "id_column": "unit"},
+            "contiguity": True,
+            "home_units": "column",
+            "islands": policy,
+            "map_png": False,
+        },
+    )
+
+
+def test_square_chain_island_fails_before_solving_with_numbers(
+    tmp_path: Path,
+) -> None:
+    """Polygons: the offshore square is named an island with its potential 2
+    against the band minimum 9.45 (27 / 2 × 0.7), before any solver runs."""
+    with pytest.raises(InfeasibleSpecificationError) as caught:
+        load_problem(load_scenario(_square_chain(tmp_path, "fail")))
+    assert caught.value.conflicts == [
+        "unit 'isle' is an island: it has no neighbours; it holds 2 of potential, "
+        "below the band minimum 9.45 of any territory, so it cannot be a territory "
+        "alone"
+    ]
+
+
+def test_square_chain_island_attached_gives_the_balanced_split(
+    tmp_path: Path,
+) -> None:
+    """attach_nearest hangs the island on c2: {c1, c2, isle} = 12 | 15, 1/9."""
+    scenario = load_scenario(_square_chain(tmp_path, "attach_nearest"))
+    run = solve_scenario(scenario.with_overrides(engine="cpsat"))
+    assert run.result.status is Status.OPTIMAL
+    assert run.result.objective == pytest.approx(1 / 9, rel=1e-9)
+    assert _groups(run) == [["c1", "c2", "isle"], ["c3", "c4", "c5"]]
