@@ -433,3 +433,17 @@ def test_swapped_coordinates_in_range_are_flagged(tmp_path: Path, caplog) -> Non
         "1 row(s) lie outside the accounts' region but inside it with lat and lon "
         "swapped: line 4 (-74.5, 40.5)" in caplog.text
     )
+
+
+def test_non_utf8_error_quotes_the_byte_offset(tmp_path: Path) -> None:
+    """'René' in cp1252: the é (0xe9) is byte 34, after a 28-byte header and
+    'T1,Ren'; the message names file, byte, reason and the 'encoding' fix."""
+    path = write_scenario(tmp_path, _accounts(), TERRITORIES)
+    text = (tmp_path / "territories.csv").read_text().replace("R1", "Ren\xe9")
+    (tmp_path / "territories.csv").write_bytes(text.encode("cp1252"))
+    assert text.index("\xe9") == 34
+    assert _error(path) == (
+        f"{tmp_path / 'territories.csv'}: byte 34 cannot be decoded as utf-8 "
+        f"(invalid continuation byte); save the file as UTF-8, or set 'encoding' "
+        f"(for example cp1252 or latin-1) next to its path in the scenario"
+    )

@@ -122,7 +122,9 @@ ROUND_MIN_S = 2.0
 LOCAL_SEARCH_SHARE = 0.15
 
 
-def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
+def _solve_contiguous(
+    model: TerritoryModel, spec: SolverSpec, explain: bool = True
+) -> SolveResult:
     """Solve in rounds, adding separator cuts for territories left in pieces.
 
     The rounds share the time limit: each may use 30 % of what is left (at
@@ -169,7 +171,7 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
         try:
             outcome = run_engine(model, round_spec, hint)
         except Exception as exc:  # any engine fault becomes an error status
-            return interpret(model, spec, _engine_failure(spec, exc, start))
+            return interpret(model, spec, _engine_failure(spec, exc, start), explain)
         rounds += 1
         out_of_time = time.perf_counter() >= deadline - 0.1
         if outcome.pair_values is None:
@@ -197,14 +199,18 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
             break
     details = dict(outcome.details) | {"contiguity_rounds": rounds, "cuts": cuts}
     outcome = replace(outcome, runtime_s=time.perf_counter() - start, details=details)
-    return interpret(model, spec, outcome)
+    return interpret(model, spec, outcome, explain)
 
 
-def solve_problem(problem: Problem, spec: SolverSpec) -> SolveResult:
+def solve_problem(
+    problem: Problem, spec: SolverSpec, *, explain: bool = True
+) -> SolveResult:
     """Run pre-solve checks, build and solve the model, verify the answer.
 
     With ``spec.cross_check`` and several threads the problem is solved again
-    with one thread and the two answers compared (:func:`compare_runs`).
+    with one thread and the two answers compared (:func:`compare_runs`). With
+    ``explain`` (the default) a proven infeasibility comes with its conflict
+    set and relaxations (:mod:`territory_opt.explain`).
 
     Raises
     ------
@@ -212,9 +218,9 @@ def solve_problem(problem: Problem, spec: SolverSpec) -> SolveResult:
         When a pre-solve check proves the scenario infeasible; no engine runs.
     """
     check_presolve(problem)
-    result = _solve_once(problem, spec)
+    result = _solve_once(problem, spec, explain)
     if spec.cross_check and spec.threads > 1:
-        single = _solve_once(problem, spec.model_copy(update={"threads": 1}))
+        single = _solve_once(problem, spec.model_copy(update={"threads": 1}), explain)
         result = compare_runs(result, single)
     return result
 
@@ -267,7 +273,7 @@ def compare_runs(several: SolveResult, single: SolveResult) -> SolveResult:
     return replace(base, status=status, message=message, details=details)
 
 
-def _solve_once(problem: Problem, spec: SolverSpec) -> SolveResult:
+def _solve_once(problem: Problem, spec: SolverSpec, explain: bool) -> SolveResult:
     """One solve with ``spec``; CP-SAT's integer range is checked first."""
     model = build_model(problem)
     notes = []
@@ -276,14 +282,14 @@ def _solve_once(problem: Problem, spec: SolverSpec) -> SolveResult:
         for note in notes:
             logger.info("%s", note)
     if problem.contiguity:
-        result = _solve_contiguous(model, spec)
+        result = _solve_contiguous(model, spec, explain)
     else:
         started = time.perf_counter()
         try:
             outcome = run_engine(model, spec)
         except Exception as exc:  # any engine fault becomes an error status
             outcome = _engine_failure(spec, exc, started)
-        result = interpret(model, spec, outcome)
+        result = interpret(model, spec, outcome, explain)
     if notes:
         result = replace(result, details=result.details | {"integer_scaling": notes})
     return result
@@ -302,13 +308,18 @@ def _explain(problem: Problem, spec: SolverSpec) -> Explanation | None:
 
 
 def interpret(
-    model: TerritoryModel, spec: SolverSpec, outcome: EngineOutcome
+    model: TerritoryModel,
+    spec: SolverSpec,
+    outcome: EngineOutcome,
+    explain: bool = True,
 ) -> SolveResult:
     """Turn an engine outcome into a verified :class:`SolveResult`.
 
     The alignment is decoded and re-verified by the checker; the objective is
     recomputed from it. ``optimal`` needs both the engine's proof and a measured
-    gap of at most 1e-4; a broken alignment makes the status ``invalid``.
+    gap of at most 1e-4; a broken alignment makes the status ``invalid``. With
+    ``explain``, a proven infeasibility is explained in the message and in
+    ``details`` (at most 20 s, or the time limit if shorter).
     """
     problem = model.problem
     status = outcome.status
@@ -343,7 +354,7 @@ def interpret(
             f"{outcome.engine} proved that no alignment meets every band, capacity, "
             f"budget and family rule together"
         )
-        explanation = _explain(problem, spec)
+        explanation = _explain(problem, spec) if explain else None
         if explanation is not None:
             message += ": " + explanation.message()
             details = details | {
