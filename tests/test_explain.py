@@ -186,3 +186,21 @@ def test_three_locks_over_capacity_infeasible_on_every_engine(
         "drop the lock of A2 to T1",
         "drop the lock of A3 to T1",
     ]
+
+
+def test_command_line_prints_the_conflict_and_relaxations(tmp_path: Path) -> None:
+    """The solve command shows the explanation in its summary and exits 3."""
+    from typer.testing import CliRunner
+
+    from territory_opt.cli import app
+
+    path = _locks_and_band(tmp_path)
+    result = CliRunner().invoke(app, ["solve", str(path), "--engine", "highs"])
+    assert result.exit_code == 3
+    text = " ".join(result.output.replace("│", " ").split())
+    assert "highs proved that no alignment meets every band, capacity, lock" in text
+    assert "the ±10% potential band of T1 and the locks on A1 and A4 cannot hold" in (
+        text
+    )
+    assert "widen the potential band to ±20.0%" in text
+    assert not (tmp_path / "results").exists()

@@ -352,7 +352,7 @@ def interpret(
     elif status is Status.INFEASIBLE and not message:
         message = (
             f"{outcome.engine} proved that no alignment meets every band, capacity, "
-            f"budget and family rule together"
+            f"lock, budget and family rule together"
         )
         explanation = _explain(problem, spec) if explain else None
         if explanation is not None:
