@@ -28,7 +28,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -65,7 +65,6 @@ class Explanation:
     sentence: str
     relaxations: tuple[str, ...]
     complete: bool = True
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     def message(self) -> str:
         """The sentence and the relaxations as one paragraph."""
