@@ -208,7 +208,39 @@ def test_island_policy_fail_names_the_island(tmp_path: Path) -> None:
     """islands: fail stops before solving and names the island."""
     with pytest.raises(InfeasibleSpecificationError) as caught:
         load_problem(load_scenario(_island(tmp_path, "fail", ("c1", "c5"))))
-    assert "unit 'isle' is an island: it has no neighbours" in str(caught.value)
+    assert caught.value.conflicts == [
+        "unit 'isle' is an island: it has no neighbours; it holds 2 of potential, "
+        "below the band minimum 9.45 of any territory, so it cannot be a territory "
+        "alone"
+    ]
+
+
+def test_disconnected_component_is_not_called_an_island(tmp_path: Path) -> None:
+    """Two detached units are a 'disconnected component' with members and size.
+
+    c1 — c2 — c3 — c4 — c5        isle — isle2 (potential 2 + 2 = 4)
+    """
+    cells = dict(ISLAND_CELLS, isle2=(3, 2, 2))
+    territories = [
+        {"territory_id": t, "lat": "", "lon": "", "home_unit": h}
+        for t, h in (("A", "c1"), ("B", "c5"))
+    ]
+    path = _map(
+        tmp_path,
+        cells,
+        [*ISLAND_EDGES, ("isle", "isle2")],
+        territories,
+        balance={"potential": {"tolerance": 0.3}},
+        geography={"islands": "fail"},
+    )
+    with pytest.raises(InfeasibleSpecificationError) as caught:
+        load_problem(load_scenario(path))
+    assert caught.value.conflicts == [
+        "disconnected component of 2 units ('isle', 'isle2'); it holds 4 of "
+        "potential, below the band minimum 10.15 of any territory, so it cannot be "
+        "a territory alone"
+    ]
+    assert "island" not in caught.value.conflicts[0].replace("'isle", "")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -258,3 +290,116 @@ def test_checker_reports_pieces(tmp_path: Path) -> None:
     assert check_alignment(problem, territory_of) == [
         "territory 'B' is not contiguous: it falls into 2 pieces of 2, 1 unit(s)"
     ]
+
+
+def test_three_by_four_by_construction_and_local_search(tmp_path: Path) -> None:
+    """Construction grows 4 contiguous territories; local search evens them to 3.
+
+    Seeds spread by graph distance, then the lightest territory takes the free
+    neighbour with the fewest free neighbours; T1 is boxed in at 2 units::
+
+        T0 T0 T1 T1
+        T2 T0 T3 T3        sizes 3, 2, 3, 4
+        T2 T2 T3 T3
+
+    The local search moves r1c2 from T3 to T1 (both stay connected), which
+    leaves every territory with 3 units::
+
+        T0 T0 T1 T1
+        T2 T0 T1 T3
+        T2 T2 T3 T3
+    """
+    import time
+
+    from territory_opt.checker import check_alignment
+    from territory_opt.local_search import construct, local_search
+    from territory_opt.model import build_model
+
+    cells = {f"r{r}c{c}": (r, c, 1) for r in range(3) for c in range(4)}
+    territories = [{"territory_id": f"T{i}", "lat": "", "lon": ""} for i in range(4)]
+    path = _map(
+        tmp_path,
+        cells,
+        _grid_edges(3, 4),
+        territories,
+        balance={"accounts": {"tolerance": 0.01, "weight": 0.0}},
+        objective={"balance": 0.0, "cut_edges": 1.0},
+    )
+    problem = load_problem(load_scenario(path))
+    model = build_model(problem)
+    grown = construct(model)
+    assert not [v for v in check_alignment(problem, grown) if "contiguous" in v]
+    assert grown.tolist() == [0, 0, 1, 1, 2, 0, 3, 3, 2, 2, 3, 3]
+    final = local_search(model, grown, time.perf_counter() + 30)
+    assert final.tolist() == [0, 0, 1, 1, 2, 0, 1, 3, 2, 2, 3, 3]
+    assert check_alignment(problem, final) == []
+
+
+def _square_chain(folder: Path, policy: str) -> Path:
+    """Five 0.1° squares in a row and an offshore square below the second::
+
+    [c1][c2][c3][c4][c5]        potential 5 each
+                                rook adjacency from the polygons
+        [isle]                  potential 2, touching nothing
+    """
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    units = {f"c{i + 1}": (0.1 * i, 0.0) for i in range(5)} | {"isle": (0.1, -0.3)}
+    shapes = [box(x, y, x + 0.1, y + 0.1) for x, y in units.values()]
+    gpd.GeoDataFrame(
+        {"unit": list(units), "geometry": shapes}, crs="EPSG:4326"
+    ).to_file(folder / "units.geojson")
+    accounts = [
+        {
+            "account_id": name,
+            "lat": y + 0.05,
+            "lon": x + 0.05,
+            "potential": 2 if name == "isle" else 5,
+            "workload_hours": 1,
+        }
+        for name, (x, y) in units.items()
+    ]
+    territories = [
+        {"territory_id": t, "lat": "", "lon": "", "home_unit": h}
+        for t, h in (("A", "c1"), ("B", "c5"))
+    ]
+    return write_scenario(
+        folder,
+        accounts,
+        territories,
+        balance={"potential": {"tolerance": 0.3}},
+        objective={"balance": 1.0},
+        geography={
+            "polygons": {"path": "units.geojson", "id_column": "unit"},
+            "contiguity": True,
+            "home_units": "column",
+            "islands": policy,
+            "map_png": False,
+        },
+    )
+
+
+def test_square_chain_island_fails_before_solving_with_numbers(
+    tmp_path: Path,
+) -> None:
+    """Polygons: the offshore square is named an island with its potential 2
+    against the band minimum 9.45 (27 / 2 × 0.7), before any solver runs."""
+    with pytest.raises(InfeasibleSpecificationError) as caught:
+        load_problem(load_scenario(_square_chain(tmp_path, "fail")))
+    assert caught.value.conflicts == [
+        "unit 'isle' is an island: it has no neighbours; it holds 2 of potential, "
+        "below the band minimum 9.45 of any territory, so it cannot be a territory "
+        "alone"
+    ]
+
+
+def test_square_chain_island_attached_gives_the_balanced_split(
+    tmp_path: Path,
+) -> None:
+    """attach_nearest hangs the island on c2: {c1, c2, isle} = 12 | 15, 1/9."""
+    scenario = load_scenario(_square_chain(tmp_path, "attach_nearest"))
+    run = solve_scenario(scenario.with_overrides(engine="cpsat"))
+    assert run.result.status is Status.OPTIMAL
+    assert run.result.objective == pytest.approx(1 / 9, rel=1e-9)
+    assert _groups(run) == [["c1", "c2", "isle"], ["c3", "c4", "c5"]]

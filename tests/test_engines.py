@@ -330,3 +330,53 @@ def test_solver_proves_infeasible_bands(tmp_path: Path, engine: str) -> None:
     run = _solve(path, engine)
     assert run.result.status is Status.INFEASIBLE
     assert run.result.assignment is None
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fifty_identical_reps_peak_workload_nine(tmp_path: Path, engine: str) -> None:
+    """50 identical reps, workloads 9, 7, 5, 3, 1 h: the least peak is 9 h.
+
+    The biggest account alone sets the floor of 9; one account per territory
+    reaches it. Identical territories are labelled by their smallest account,
+    so account a may join only territories 0..a: 1 + 2 + 3 + 4 + 5 = 15 pairs
+    instead of 250, and the proof is immediate.
+    """
+    accounts = [
+        {"account_id": f"A{i}", "lat": 0, "lon": 0, "potential": 1, "workload_hours": h}
+        for i, h in enumerate((9, 7, 5, 3, 1))
+    ]
+    territories = [{"territory_id": f"T{t:02d}", "lat": 0, "lon": 0} for t in range(50)]
+    path = write_scenario(
+        tmp_path,
+        accounts,
+        territories,
+        objective={"balance": 0.0, "peak_workload": 1.0},
+    )
+    run = _solve(path, engine)
+    assert run.problem.symmetry_broken
+    assert len(run.problem.pair_account) == 15
+    assert run.result.status is Status.OPTIMAL
+    assert run.result.objective == pytest.approx(9.0, rel=1e-9)
+    assert run.result.best_bound == pytest.approx(9.0, rel=1e-6)
+    _verified(run)
+
+
+def test_capacity_trio_on_cpsat_keeps_three_hours_exact(tmp_path: Path) -> None:
+    """CP-SAT: potential difference 0.125 with {A2, A3} together, at exactly 3.0 h.
+
+    Workloads 1.5, 2.25, 0.75 become 150, 225, 75 at scale 100, so the 3.0 h
+    capacity is the integer 300 with no rounding: A2 + A3 = 300 fits exactly.
+    """
+    run = _solve(_capacity_trio(tmp_path), "cpsat")
+    assert run.result.status is Status.OPTIMAL
+    alignment = run.result.alignment()
+    assert alignment["A2"] == alignment["A3"] != alignment["A1"]
+    potential = {"A1": 0.5, "A2": 0.25, "A3": 0.125}
+    hours = {"A1": 1.5, "A2": 2.25, "A3": 0.75}
+    pair = alignment["A2"]
+    together = sum(v for a, v in potential.items() if alignment[a] == pair)
+    assert abs(potential["A1"] - together) == 0.125
+    assert sum(v for a, v in hours.items() if alignment[a] == pair) == 3.0
+    details = run.result.details
+    assert details["value_scales"]["capacity:workload_hours"] == 100.0
+    assert details["value_rounding_error"]["capacity:workload_hours"] == 0.0

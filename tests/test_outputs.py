@@ -68,3 +68,100 @@ def test_existing_folder_needs_force(tmp_path: Path) -> None:
     target = write_results(run, tmp_path / "result")
     with pytest.raises(OutputExistsError, match="pass --force to replace it"):
         write_results(run, target)
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".out"))
+
+
+def test_sigterm_while_writing_leaves_no_folder_and_says_so(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """SIGTERM after the first result file: exit 130, no folder, no temporary,
+    and the previous SIGTERM handler back in place."""
+    import os
+    import signal
+
+    from typer.testing import CliRunner
+
+    from territory_opt.cli import app
+
+    path = _small(tmp_path)
+
+    def terminated(run, folder: Path, extras=None) -> None:
+        (folder / "alignment.csv").write_text("account_id\n")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(outputs, "_write_files", terminated)
+    handler = signal.getsignal(signal.SIGTERM)
+    result = CliRunner().invoke(app, ["solve", str(path), "--engine", "cpsat"])
+    assert result.exit_code == 130
+    assert "interrupted: no result folder was written" in result.output
+    assert not (tmp_path / "out").exists()
+    assert _leftovers(tmp_path) == []
+    assert signal.getsignal(signal.SIGTERM) == handler
+
+
+def test_ctrl_c_while_solving_leaves_no_folder(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C during the solve: exit 130 and the message, nothing written."""
+    from typer.testing import CliRunner
+
+    from territory_opt import cli
+
+    def interrupted(problem, spec):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "solve_problem", interrupted)
+    result = CliRunner().invoke(cli.app, ["solve", str(_small(tmp_path))])
+    assert result.exit_code == 130
+    assert "interrupted: no result folder was written" in result.output
+    assert not (tmp_path / "out").exists()
+    assert _leftovers(tmp_path) == []
+
+
+def test_sigterm_in_the_quota_command_leaves_nothing(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The quota command stops the same way: exit 130, no folder left behind."""
+    import os
+    import signal
+
+    from typer.testing import CliRunner
+
+    from territory_opt.cli import app
+    from territory_opt.extras import Extras
+    from test_demo_scenario import FOLDER
+
+    def terminated(self, folder: Path) -> None:
+        (folder / "quotas.csv").write_text("territory_id\n")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(Extras, "write", terminated)
+    target = tmp_path / "quota"
+    result = CliRunner().invoke(
+        app, ["quota", str(FOLDER / "scenario.yaml"), "--out", str(target)]
+    )
+    assert result.exit_code == 130
+    assert "interrupted: no result folder was written" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_solving_never_writes_the_input_files(tmp_path: Path) -> None:
+    """Scenario and tables are byte-for-byte the same after a solve with --force."""
+    import hashlib
+
+    from typer.testing import CliRunner
+
+    from territory_opt.cli import app
+
+    path = _small(tmp_path)
+    inputs = sorted(tmp_path.iterdir())
+
+    def digest() -> list[str]:
+        return [hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs]
+
+    before = digest()
+    for _ in range(2):
+        result = CliRunner().invoke(app, ["solve", str(path), "--force"])
+        assert result.exit_code == 0, result.output
+    assert digest() == before

@@ -27,8 +27,8 @@ def test_unknown_key_lists_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_scenario(path)
     assert (
-        "solver: unknown key(s) engin; valid keys are: engine, relative_gap, seed, "
-        "threads, time_limit_s" in str(caught.value)
+        "solver: unknown key(s) engin; valid keys are: cross_check, engine, "
+        "relative_gap, seed, threads, time_limit_s" in str(caught.value)
     )
 
 
@@ -98,3 +98,44 @@ def test_json_schema_describes_every_section() -> None:
         "output",
     }
     assert schema["$defs"]["SolverSpec"]["additionalProperties"] is False
+
+
+def test_balance_metric_with_two_tolerances_is_refused(tmp_path: Path) -> None:
+    """A metric listed twice under balance, ±5% and ±10%, names both and lines."""
+    path = tmp_path / "scenario.yaml"
+    path.write_text(
+        "name: twice\n"
+        "accounts: {path: accounts.csv}\n"
+        "territories: {path: territories.csv}\n"
+        "balance:\n"
+        "  potential: {tolerance: 0.05}\n"
+        "  potential: {tolerance: 0.10}\n"
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert str(caught.value).endswith(
+        "1 key(s) given more than once; YAML would keep only the last, so keep the "
+        "one you mean:\n"
+        "  - balance.potential is given 2 times (lines 5 and 6), with tolerance "
+        "0.05 and tolerance 0.10"
+    )
+
+
+def test_tolerance_given_twice_in_one_metric_is_refused(tmp_path: Path) -> None:
+    """Two tolerance keys inside one metric are named with their path."""
+    path = tmp_path / "scenario.yaml"
+    path.write_text(
+        "name: twice\n"
+        "accounts: {path: accounts.csv}\n"
+        "territories: {path: territories.csv}\n"
+        "balance:\n"
+        "  workload_hours:\n"
+        "    tolerance: 0.03\n"
+        "    tolerance: 0.04\n"
+    )
+    with pytest.raises(
+        InputError,
+        match=r"balance\.workload_hours\.tolerance is "
+        r"given 2 times \(lines 6 and 7\), with 0\.03 and 0\.04",
+    ):
+        load_scenario(path)

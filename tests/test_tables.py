@@ -258,3 +258,192 @@ def test_unknown_encoding_is_named(tmp_path: Path) -> None:
         accounts={"path": "accounts.csv", "encoding": "klingon"},
     )
     assert "'klingon' is not a known text encoding" in _error(path)
+
+
+ZIPS = ["02116", "00501", "10001", "07302"]
+
+
+def _zip_accounts() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "account_id": ZIPS,
+            "lat": [42.35, 40.81, 40.75, 40.72],
+            "lon": [-71.07, -73.04, -73.99, -74.05],
+            "potential": [4, 3, 2, 1],
+            "workload_hours": [1, 1, 1, 1],
+        }
+    )
+
+
+def _zip_parquet(tmp_path: Path, **accounts: object) -> Path:
+    frame = _zip_accounts()
+    frame["account_id"] = [int(z) for z in ZIPS]
+    frame.to_parquet(tmp_path / "zips.parquet", index=False)
+    return write_scenario(
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
+        accounts={"path": "zips.parquet", **accounts},
+    )
+
+
+def test_integer_zip_ids_in_parquet_are_padded_with_a_warning(
+    tmp_path: Path, caplog
+) -> None:
+    """ZIPs stored as integers 2116, 501, 10001, 7302 come back as 5-digit text."""
+    path = _zip_parquet(tmp_path, numeric_ids="pad", id_digits=5)
+    with caplog.at_level("WARNING"):
+        problem = _load(path)
+    assert problem.account_ids == ("00501", "02116", "07302", "10001")
+    assert "3 numeric id(s) in column 'account_id' padded with zeros to 5 digits" in (
+        caplog.text
+    )
+    assert "2116 -> 02116" in caplog.text
+
+
+def test_integer_zip_ids_in_parquet_are_rejected_by_option(tmp_path: Path) -> None:
+    """numeric_ids: reject refuses ids stored as numbers, naming rows and fixes."""
+    message = _error(_zip_parquet(tmp_path, numeric_ids="reject"))
+    assert (
+        "column 'account_id' (account_id): 4 id(s) are stored as numbers (row 1, "
+        "row 2, row 3, row 4), so leading zeros may be lost" in message
+    )
+    assert "set numeric_ids: pad with id_digits" in message
+
+
+def test_integer_zip_ids_in_excel_are_padded(tmp_path: Path) -> None:
+    """The pad option works on a spreadsheet whose ids are numeric cells."""
+    frame = _zip_accounts()
+    frame["account_id"] = [int(z) for z in ZIPS]
+    frame.to_excel(tmp_path / "zips.xlsx", index=False)
+    path = write_scenario(
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
+        accounts={"path": "zips.xlsx", "numeric_ids": "pad"},
+    )
+    assert _load(path).account_ids == ("00501", "02116", "07302", "10001")
+
+
+def test_missing_potential_filled_by_option_with_a_count(
+    tmp_path: Path, caplog
+) -> None:
+    """fill_missing: {potential: 0} fills two blanks with 0 and counts them."""
+    rows = _accounts(potential_0="", potential_2="NaN")
+    path = write_scenario(
+        tmp_path,
+        rows,
+        TERRITORIES,
+        accounts={"path": "accounts.csv", "fill_missing": {"potential": 0}},
+    )
+    with caplog.at_level("WARNING"):
+        problem = _load(path)
+    assert problem.potential.tolist() == [0.0, 0.0, 12.0]
+    assert (
+        "2 missing value(s) in column 'potential' (potential) filled with 0 "
+        "(line 2, line 4)" in caplog.text
+    )
+
+
+def test_fill_missing_names_an_unknown_field(tmp_path: Path) -> None:
+    """fill_missing on a field that is not numeric is refused with the choices."""
+    path = write_scenario(
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
+        accounts={"path": "accounts.csv", "fill_missing": {"segment": 0}},
+    )
+    assert "accounts.fill_missing: 'segment' is not a numeric field of" in _error(path)
+
+
+def test_blank_id_dropped_by_option_keeps_lines_and_lock(tmp_path: Path) -> None:
+    """A Parquet id column with a blank (floats 1004.0): dropped, lock still kept.
+
+    With drop_blank_ids the blank row goes, every id reads without '.0', the
+    lock on '1004' moves it to T1, and no output file holds '1004.0'.
+    """
+    from typer.testing import CliRunner
+
+    from territory_opt.cli import app
+
+    frame = pd.DataFrame(_accounts())
+    frame.loc[3] = frame.loc[2]
+    frame["account_id"] = [2142.0, 1004.0, None, 501.0]
+    frame.to_parquet(tmp_path / "accounts.parquet", index=False)
+    path = write_scenario(
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
+        accounts={"path": "accounts.parquet"},
+        constraints={"locks": [{"account": "1004", "territory": "T1"}]},
+        output={"folder": "out"},
+    )
+    assert "row 3, column 'account_id' (account_id): empty id" in _error(path)
+
+    path = write_scenario(
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
+        accounts={"path": "accounts.parquet", "drop_blank_ids": True},
+        constraints={"locks": [{"account": "1004", "territory": "T1"}]},
+        output={"folder": "out"},
+    )
+    result = CliRunner().invoke(app, ["solve", str(path), "--engine", "cpsat"])
+    assert result.exit_code == 0, result.output
+    assert "1 row(s) with an empty 'account_id' dropped (row 3)" in " ".join(
+        result.output.split()
+    )
+    alignment = pd.read_csv(tmp_path / "out" / "alignment.csv", dtype=str)
+    assert list(alignment["account_id"]) == ["1004", "2142", "501"]
+    placed = dict(zip(alignment["account_id"], alignment["territory_id"], strict=True))
+    assert placed["1004"] == "T1"
+    for written in (tmp_path / "out").iterdir():
+        assert "1004.0" not in written.read_text(errors="replace")
+
+
+def test_swapped_coordinates_out_of_range_get_a_hint(tmp_path: Path) -> None:
+    """Lat -118.2 / lon 34.1 is out of range and in the region once swapped."""
+    rows = _accounts(lat_2=-118.2, lon_2=34.1)
+    path = write_scenario(
+        tmp_path,
+        rows,
+        TERRITORIES,
+        accounts={
+            "path": "accounts.csv",
+            "region": {"lat": [30, 45], "lon": [-120, -70]},
+        },
+    )
+    message = _error(path)
+    assert "line 4, column 'lat' (lat): -118.2 is below the allowed minimum -90" in (
+        message
+    )
+    assert (
+        "line 4: lat -118.2 and lon 34.1 look swapped (swapped, the point falls "
+        "among the other accounts); swap the two values" in message
+    )
+
+
+def test_swapped_coordinates_in_range_are_flagged(tmp_path: Path, caplog) -> None:
+    """A row at (-74.5, 40.5) lies far from the rest, but inside once swapped."""
+    rows = _accounts(lat_2=-74.5, lon_2=40.5)
+    path = write_scenario(tmp_path, rows, TERRITORIES)
+    with caplog.at_level("WARNING"):
+        _load(path)
+    assert (
+        "1 row(s) lie outside the accounts' region but inside it with lat and lon "
+        "swapped: line 4 (-74.5, 40.5)" in caplog.text
+    )
+
+
+def test_non_utf8_error_quotes_the_byte_offset(tmp_path: Path) -> None:
+    """'René' in cp1252: the é (0xe9) is byte 34, after a 28-byte header and
+    'T1,Ren'; the message names file, byte, reason and the 'encoding' fix."""
+    path = write_scenario(tmp_path, _accounts(), TERRITORIES)
+    text = (tmp_path / "territories.csv").read_text().replace("R1", "Ren\xe9")
+    (tmp_path / "territories.csv").write_bytes(text.encode("cp1252"))
+    assert text.index("\xe9") == 34
+    assert _error(path) == (
+        f"{tmp_path / 'territories.csv'}: byte 34 cannot be decoded as utf-8 "
+        f"(invalid continuation byte); save the file as UTF-8, or set 'encoding' "
+        f"(for example cp1252 or latin-1) next to its path in the scenario"
+    )

@@ -210,3 +210,59 @@ def test_highs_agrees_when_values_are_large(tmp_path: Path) -> None:
         result = solve_problem(load_problem(scenario), spec)
         assert result.status is Status.OPTIMAL
         assert result.objective == pytest.approx(reference, rel=1e-6)
+
+
+def _magnitudes(folder: Path, potentials: list[float], tolerance: float) -> Path:
+    accounts = [
+        {"account_id": f"A{i}", "lat": 0, "lon": 0, "potential": p}
+        | {"workload_hours": 1}
+        for i, p in enumerate(potentials)
+    ]
+    territories = [{"territory_id": t, "lat": 0, "lon": 0} for t in ("T1", "T2")]
+    return write_scenario(
+        folder,
+        accounts,
+        territories,
+        balance={"potential": {"tolerance": tolerance}},
+    )
+
+
+def test_huge_potentials_are_rescaled_with_the_rounding_error(tmp_path: Path) -> None:
+    """Potentials 1e13, 3, 7, 1e13 (total above 1e12) are scaled by 1e-2 for
+    CP-SAT: 3 and 7 round to 0, an error of at most 7 per account, reported;
+    the alignment is still verified by the checker."""
+    from territory_opt.solve import solve_problem
+
+    path = _magnitudes(tmp_path, [1e13, 3.0, 7.0, 1e13], 0.1)
+    scenario = load_scenario(path).with_overrides(engine="cpsat")
+    result = solve_problem(load_problem(scenario), scenario.solver)
+    assert result.status is Status.OPTIMAL
+    assert result.violations == ()
+    assert result.details["integer_scaling"] == [
+        "metric 'potential' (band rows) rounded to multiples of 100 for CP-SAT: at "
+        "most 7 per account"
+    ]
+
+
+def test_potentials_beyond_the_safe_range_are_rejected_by_name(
+    tmp_path: Path,
+) -> None:
+    """Potentials 5e13, 5e13, 1, 2 at ±1e-12 (room 50 around 5e13 + 1.5).
+
+    The band rows' coefficients (4 accounts on T1, 3 on T2) add up to 1.5e14,
+    so CP-SAT scales by 1e-3: 1 and 2 round to 0, up to 2 per account, 8 over
+    T1's four accounts, more than 0.5 (1% of 50): 'potential' is refused.
+    """
+    from territory_opt.errors import InputError
+    from territory_opt.solve import solve_problem
+
+    path = _magnitudes(tmp_path, [5e13, 5e13, 1.0, 2.0], 1e-12)
+    scenario = load_scenario(path).with_overrides(engine="cpsat")
+    with pytest.raises(InputError) as caught:
+        solve_problem(load_problem(scenario), scenario.solver)
+    assert str(caught.value) == (
+        "metric 'potential': CP-SAT holds sums exactly only up to 1e+12, so its "
+        "values would be rounded to multiples of 1e+03, which can move the sum of "
+        "band[T1,potential] by 8, more than 1% of its room of 50. "
+        "Rescale the column (for example to thousands) or use solver.engine: highs"
+    )

@@ -140,6 +140,9 @@ def objective_value(problem: Problem, territory_of: np.ndarray) -> float:
         )
     if problem.cut_edge_weight > 0 and problem.adjacency is not None:
         value += problem.cut_edge_weight * problem.adjacency.cut_edges(territory_of)
+    if problem.peak_workload_weight > 0:
+        work = np.bincount(territory_of, weights=problem.workload_hours, minlength=k)
+        value += problem.peak_workload_weight * float(work.max())
     for balance in problem.balances:
         if problem.balance_weight * balance.weight == 0:
             continue

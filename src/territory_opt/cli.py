@@ -83,6 +83,22 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _interruptible(work: Callable[[], int], what: str = "result folder") -> int:
+    """Run ``work`` so that Ctrl-C or SIGTERM ends it cleanly with exit 130.
+
+    The folder being written is removed by :func:`write_folder`; the message
+    says that nothing was written.
+    """
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        return work()
+    except KeyboardInterrupt:
+        err.print(f"[red]interrupted[/red]: no {what} was written")
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 VerboseOpt = Annotated[
     int, typer.Option("--verbose", "-v", count=True, help="More log.")
 ]
@@ -185,16 +201,11 @@ def solve(
 ) -> None:
     """Solve a scenario, verify the alignment and write the result folder."""
     _setup_logging(verbose, quiet)
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        code = _solve(
+    code = _interruptible(
+        lambda: _solve(
             scenario_path, engine, time_limit, seed, threads, out_dir, force, quiet
         )
-    except KeyboardInterrupt:
-        err.print("[red]interrupted[/red]: no result folder was written")
-        code = EXIT_INTERRUPTED
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    )
     raise typer.Exit(code)
 
 
@@ -496,7 +507,11 @@ def quota(
 ) -> None:
     """Set quotas and simulate comp on an existing alignment."""
     _setup_logging(verbose, False)
-    raise typer.Exit(_extras_command(scenario_path, alignment, out_dir, force, "quota"))
+    raise typer.Exit(
+        _interruptible(
+            lambda: _extras_command(scenario_path, alignment, out_dir, force, "quota")
+        )
+    )
 
 
 @app.command()
@@ -509,7 +524,9 @@ def forecast(
 ) -> None:
     """Forecast from the funnel, check its integrity, on an existing alignment."""
     _setup_logging(verbose, False)
-    code = _extras_command(scenario_path, alignment, out_dir, force, "forecast")
+    code = _interruptible(
+        lambda: _extras_command(scenario_path, alignment, out_dir, force, "forecast")
+    )
     raise typer.Exit(code)
 
 
@@ -525,22 +542,28 @@ def import_crm(
     """Turn a CRM export (accounts, products, sales_teams, sales_pipeline CSV
     files) into a named-account scenario with a forecast section."""
     _setup_logging(verbose, False)
-    try:
-        crm = read_crm_folder(folder)
-        stamp = as_of or _latest_date(crm.opportunities)
-        written = write_folder(
-            out_dir,
-            lambda target: write_crm_scenario(crm, target, name=name, as_of=stamp),
-            force=force,
-        )
-    except TerritoryOptError as exc:
-        err.print(f"[red]error[/red]: {exc}", highlight=False)
-        raise typer.Exit(exc.exit_code) from None
-    for row in crm.quality.findings.itertuples(index=False):
-        out.print(
-            f"data quality: {row.check}: {row.count} ({row.detail})", highlight=False
-        )
-    out.print(f"scenario written to [bold]{written / 'scenario.yaml'}[/bold]")
+
+    def work() -> int:
+        try:
+            crm = read_crm_folder(folder)
+            stamp = as_of or _latest_date(crm.opportunities)
+            written = write_folder(
+                out_dir,
+                lambda target: write_crm_scenario(crm, target, name=name, as_of=stamp),
+                force=force,
+            )
+        except TerritoryOptError as exc:
+            err.print(f"[red]error[/red]: {exc}", highlight=False)
+            return exc.exit_code
+        for row in crm.quality.findings.itertuples(index=False):
+            out.print(
+                f"data quality: {row.check}: {row.count} ({row.detail})",
+                highlight=False,
+            )
+        out.print(f"scenario written to [bold]{written / 'scenario.yaml'}[/bold]")
+        return EXIT_OK
+
+    raise typer.Exit(_interruptible(work, "scenario folder"))
 
 
 def _latest_date(opportunities: pd.DataFrame) -> str:

@@ -48,13 +48,87 @@ def read_edge_list(spec: EdgeList) -> list[tuple[str, str]]:
     )
 
 
-def read_polygons(spec: PolygonLayer, account_ids: tuple[str, ...]) -> gpd.GeoDataFrame:
+def read_polygons(
+    spec: PolygonLayer,
+    account_ids: tuple[str, ...],
+    lat: np.ndarray | None = None,
+    lon: np.ndarray | None = None,
+) -> gpd.GeoDataFrame:
     """Account polygons in WGS84, one per account, in ``account_ids`` order.
+
+    With ``spec.match`` = ``location`` each account takes the polygon that
+    holds its point (``lat``/``lon`` in degrees, in ``account_ids`` order).
 
     Raises
     ------
     InputError
         When the file has no CRS, lacks the id column, or misses accounts.
+    """
+    layer = read_layer(spec)
+    if spec.match == "location":
+        if lat is None or lon is None:
+            raise InputError(
+                f"{spec.path}: geography.polygons.match: location needs the "
+                f"accounts' lat/lon"
+            )
+        matched = locate_points(lat, lon, layer, "account_id")
+        missing = [a for a, m in zip(account_ids, matched, strict=True) if not m]
+        logger.info(
+            "%s: %d of %d account point(s) matched a polygon",
+            spec.path,
+            len(account_ids) - len(missing),
+            len(account_ids),
+        )
+        if missing:
+            raise InputError(
+                f"{spec.path}: {len(missing)} of {len(account_ids)} account point(s) "
+                f"lie in no polygon ({preview_ids(missing)}); check their lat/lon "
+                f"or the layer's coordinate reference system"
+            )
+        by_id = layer.drop_duplicates("account_id").set_index("account_id").geometry
+        layer = _frame([by_id[m] for m in matched], list(account_ids))
+    else:
+        layer = layer.drop_duplicates("account_id").set_index("account_id")
+        missing = [a for a in account_ids if a not in layer.index]
+        if missing:
+            raise InputError(
+                f"{spec.path}: {len(missing)} account(s) have no polygon "
+                f"({preview_ids(missing)}); ids are matched as text on "
+                f"'{spec.id_column}'"
+            )
+        layer = layer.loc[list(account_ids)]
+    invalid = ~layer.geometry.is_valid
+    if invalid.any():
+        names = list(layer.index[invalid])
+        if not spec.repair:
+            raise InputError(
+                f"{spec.path}: invalid geometry for {preview_ids(names)}; set "
+                f"geography.polygons.repair: true to repair it"
+            )
+        logger.warning("repairing invalid geometry of %s", preview_ids(names))
+        layer.loc[invalid, "geometry"] = layer.geometry[invalid].make_valid()
+    return layer[["geometry"]]
+
+
+def _frame(shapes: list[Any], account_ids: list[str]) -> gpd.GeoDataFrame:
+    """Shapes in WGS84 indexed by account id."""
+    import geopandas as gpd
+    import pandas as pd
+
+    return gpd.GeoDataFrame(
+        {"geometry": shapes},
+        index=pd.Index(account_ids, name="account_id"),
+        crs="EPSG:4326",
+    )
+
+
+def read_layer(spec: PolygonLayer) -> gpd.GeoDataFrame:
+    """The polygon layer in WGS84 with its ids as text in ``account_id``.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, has no CRS, or lacks the id column.
     """
     import geopandas as gpd
 
@@ -77,26 +151,25 @@ def read_polygons(spec: PolygonLayer, account_ids: tuple[str, ...]) -> gpd.GeoDa
         logger.info("reprojecting %s from %s to EPSG:4326", spec.path, layer.crs)
         layer = layer.to_crs("EPSG:4326")
     layer["account_id"] = layer[spec.id_column].map(_id_text)
-    layer = layer.drop_duplicates("account_id").set_index("account_id")
-    missing = [a for a in account_ids if a not in layer.index]
-    if missing:
-        raise InputError(
-            f"{spec.path}: {len(missing)} account(s) have no polygon "
-            f"({preview_ids(missing)}); ids are matched as text on "
-            f"'{spec.id_column}'"
-        )
-    layer = layer.loc[list(account_ids)]
-    invalid = ~layer.geometry.is_valid
-    if invalid.any():
-        names = list(layer.index[invalid])
-        if not spec.repair:
-            raise InputError(
-                f"{spec.path}: invalid geometry for {preview_ids(names)}; set "
-                f"geography.polygons.repair: true to repair it"
-            )
-        logger.warning("repairing invalid geometry of %s", preview_ids(names))
-        layer.loc[invalid, "geometry"] = layer.geometry[invalid].make_valid()
-    return layer[["geometry"]]
+    return layer
+
+
+def locate_points(
+    lat: np.ndarray, lon: np.ndarray, layer: gpd.GeoDataFrame, id_column: str
+) -> list[str]:
+    """The ``id_column`` value of the polygon holding each point ("" for none).
+
+    Points are WGS84 degrees; the layer may be in any CRS (the points are
+    projected into it). A point on a shared border takes the first polygon.
+    """
+    import geopandas as gpd
+
+    points = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326"
+    ).to_crs(layer.crs)
+    joined = gpd.sjoin(points, layer[[id_column, "geometry"]], predicate="within")
+    first = joined[~joined.index.duplicated(keep="first")][id_column]
+    return [str(first.get(i, "")) for i in range(len(points))]
 
 
 def _id_text(value: Any) -> str:

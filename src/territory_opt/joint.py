@@ -92,7 +92,7 @@ def solve_jointly(scenario: Scenario, problem: Problem) -> JointRun:
 
     def resolve(tolerance: float) -> Any:
         tightened = with_potential_tolerance(problem, tolerance)
-        result = solve_problem(tightened, scenario.solver)
+        result = solve_problem(tightened, scenario.solver, explain=False)
         logger.info(
             "joint design: ±%.3g%% potential -> %s", 100 * tolerance, result.status
         )

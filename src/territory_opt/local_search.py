@@ -357,6 +357,117 @@ def improve(
     return best
 
 
+def _seeds(model: TerritoryModel, allowed: np.ndarray) -> list[int]:
+    """One unit per territory: home unit, else a locked account, else spread out.
+
+    Spread seeds are chosen in turn as the allowed unit farthest, in edges,
+    from the seeds chosen so far (from unit 0 for the first); ties go to the
+    smallest index.
+    """
+    from scipy.sparse.csgraph import shortest_path
+
+    problem = model.problem
+    assert problem.adjacency is not None
+    k = problem.n_territories
+    seeds = [-1] * k
+    if problem.roots is not None:
+        seeds = [int(r) for r in problem.roots.tolist()]
+    for a, t in sorted(problem.locks.items()):
+        if seeds[t] < 0:
+            seeds[t] = a
+    matrix = problem.adjacency.matrix()
+    taken = [s for s in seeds if s >= 0]
+    far = shortest_path(matrix, unweighted=True, indices=taken or [0])
+    nearest = np.atleast_2d(far).min(axis=0)
+    for t in range(k):
+        if seeds[t] >= 0:
+            continue
+        score = np.where(np.isinf(nearest), problem.n_accounts + 1.0, nearest)
+        score = np.where(allowed[:, t], score, -1.0)
+        score[taken] = -1.0
+        choice = int(np.argmax(score))
+        seeds[t] = choice
+        taken.append(choice)
+        reach = shortest_path(matrix, unweighted=True, indices=[choice])[0]
+        nearest = np.minimum(nearest, reach)
+    return seeds
+
+
+def construct(model: TerritoryModel) -> np.ndarray:
+    """A contiguous starting alignment grown from one seed per territory.
+
+    Locked accounts start in their territory. The territory furthest below its
+    target (first balanced metric, else the number of accounts) takes next the
+    adjacent free unit it may hold with the fewest free neighbours (ties: the
+    smallest index), so territories grow along the edge of the free area and
+    leave it in one piece where they can. Units no territory reaches go to
+    the allowed territory with the least load. Identical territories (symmetry
+    broken in the problem) are numbered by their smallest account afterwards.
+    Deterministic.
+    """
+    problem = model.problem
+    assert problem.adjacency is not None
+    n, k = problem.n_accounts, problem.n_territories
+    allowed = np.zeros((n, k), dtype=bool)
+    allowed[problem.pair_account, problem.pair_territory] = True
+    if problem.symmetry_broken:
+        # Identical territories: grow freely, then relabel by smallest account.
+        allowed[:] = allowed.any(axis=1, keepdims=True)
+    if problem.balances:
+        size, target = problem.balances[0].values, problem.balances[0].target
+    else:
+        size, target = np.ones(n), np.full(k, n / k)
+    target = np.where(target > 0, target, 1.0)
+    neighbours = problem.adjacency.neighbours()
+    result = np.full(n, -1, dtype=np.int64)
+    load = np.zeros(k)
+    for a, t in problem.locks.items():
+        result[a] = t
+        load[t] += size[a]
+    for t, seed in enumerate(_seeds(model, allowed)):
+        if result[seed] < 0 and allowed[seed, t]:
+            result[seed] = t
+            load[t] += size[seed]
+
+    free_neighbours = np.array(
+        [int(np.count_nonzero(result[near] < 0)) for near in neighbours]
+    )
+    while True:
+        best: tuple[float, int, int, int] | None = None
+        for t in np.argsort(load / target, kind="stable").tolist():
+            members = np.nonzero(result == t)[0]
+            frontier = {
+                b
+                for a in members.tolist()
+                for b in neighbours[a].tolist()
+                if result[b] < 0 and allowed[b, t]
+            }
+            if frontier:
+                unit = min(frontier, key=lambda b: (free_neighbours[b], b))
+                best = (0.0, t, unit, 0)
+                break
+        if best is None:
+            break
+        _, t, unit, _ = best
+        result[unit] = t
+        load[t] += size[unit]
+        free_neighbours[neighbours[unit]] -= 1
+    for a in np.nonzero(result < 0)[0].tolist():
+        options = np.nonzero(allowed[a])[0]
+        t = int(options[np.argmin(load[options] / target[options])])
+        result[a] = t
+        load[t] += size[a]
+    if problem.symmetry_broken:
+        first = [
+            int(np.nonzero(result == t)[0].min()) if (result == t).any() else n + t
+            for t in range(k)
+        ]
+        label = np.empty(k, dtype=np.int64)
+        label[np.argsort(first, kind="stable")] = np.arange(k)
+        result = label[result]
+    return result
+
+
 def local_search(
     model: TerritoryModel, territory_of: np.ndarray, deadline: float
 ) -> np.ndarray:

@@ -13,9 +13,11 @@ Parameters
     c[a]      current territory (none for new accounts)
     E         adjacency edges between accounts (geographic units)
     b[a]      disruption basis: 1, potential or revenue of a
-    W_T, W_D, W_B, W_C  objective weights: travel, disruption, balance, cut edges
+    W_T, W_D, W_B, W_C, W_P  objective weights: travel, disruption, balance,
+              cut edges, peak workload
 Variables
-    x[a, t] ∈ {0, 1} for (a, t) ∈ P;  e[t, m] ≥ 0, the absolute deviation.
+    x[a, t] ∈ {0, 1} for (a, t) ∈ P;  e[t, m] ≥ 0, the absolute deviation;
+    z ≥ 0, the largest workload of any territory (when W_P > 0).
 Constraints
     (assign)    Σ_t x[a, t] = 1                                  for every a
     (band)      (1 − ε[m]) τ[t, m] ≤ Σ_a v[a, m] x[a, t] ≤ (1 + ε[m]) τ[t, m]
@@ -33,6 +35,7 @@ Objective (minimise)
   + W_D Σ_{a, t ≠ c[a]} b[a] x[a, t] / Σ_{a with c[a]} b[a]
   + W_B Σ_m ω[m] (1 / |T|) Σ_t e[t, m] / τ[t, m]
   + W_C Σ_{(u, v) ∈ E} y[u, v],  y[u, v] ≥ |x[u, t] − x[v, t]| for every t
+  + W_P z,  z ≥ Σ_a h[a] x[a, t] for every t
 That is: the workload-weighted mean km from account to home, the share of the
 disruption basis that moves, and the mean relative deviation from target, each
 times its weight. The objective is linear; the pair costs and deviation weights
@@ -75,7 +78,9 @@ class TerritoryModel:
 
     ``account_pairs[a]`` holds the pair indices of account a (the assign rows);
     ``pair_cost`` holds the travel and disruption coefficients of each pair;
-    ``family_links`` holds (i, j) pair index couples with x[i] = x[j].
+    ``family_links`` holds (i, j) pair index couples with x[i] = x[j];
+    ``peak_rows`` the workload of each territory, whose largest value is
+    weighted by ``peak_weight`` in the objective.
     """
 
     problem: Problem
@@ -85,6 +90,8 @@ class TerritoryModel:
     family_links: tuple[tuple[int, int], ...]
     edge_pairs: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
     cut_edge_weight: float = 0.0
+    peak_rows: tuple[Row, ...] = ()
+    peak_weight: float = 0.0
 
     @property
     def n_pairs(self) -> int:
@@ -101,6 +108,10 @@ class TerritoryModel:
             if row.deviation_weight > 0:
                 total = float(row.coef @ pair_chosen[row.pairs])
                 value += row.deviation_weight * abs(total - row.target)
+        if self.peak_rows:
+            value += self.peak_weight * max(
+                float(row.coef @ pair_chosen[row.pairs]) for row in self.peak_rows
+            )
         return value
 
 
@@ -230,6 +241,23 @@ def build_model(problem: Problem) -> TerritoryModel:
             pv = pair_lookup(problem, np.full(k, v), every_t)
             edge_pairs.append((pu, pv))
 
+    # Peak workload: z ≥ the workload of every territory.
+    peak_rows: list[Row] = []
+    if problem.peak_workload_weight > 0:
+        peak_rows = [
+            Row(
+                kind="peak",
+                name=f"peak[{problem.territory_ids[t]}]",
+                pairs=pairs,
+                coef=problem.workload_hours[a_of_pair[pairs]],
+                lower=-np.inf,
+                upper=np.inf,
+                territory=t,
+                metric="workload_hours",
+            )
+            for t, pairs in enumerate(by_territory)
+        ]
+
     return TerritoryModel(
         problem=problem,
         account_pairs=account_pairs,
@@ -238,4 +266,6 @@ def build_model(problem: Problem) -> TerritoryModel:
         family_links=tuple(links),
         edge_pairs=tuple(edge_pairs),
         cut_edge_weight=problem.cut_edge_weight,
+        peak_rows=tuple(peak_rows),
+        peak_weight=problem.peak_workload_weight,
     )

@@ -23,6 +23,7 @@ from territory_opt.geography import (
     describe_pieces,
     home_units,
 )
+from territory_opt.postal import in_zip_range
 from territory_opt.scenario import Scenario
 from territory_opt.tables import AccountData, TerritoryData
 
@@ -92,6 +93,7 @@ class Problem:
     contiguity: bool = False
     roots: np.ndarray | None = None
     cut_edge_weight: float = 0.0
+    peak_workload_weight: float = 0.0
     symmetry_broken: bool = False
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -201,6 +203,8 @@ def build_problem(
                 f"territories, '{territory_ids[locks[a]]}' and '{lock.territory}'"
             )
         locks[a] = t
+
+    _postal_locks(scenario, accounts, a_order, t_index, locks)
 
     if scenario.objective.cut_edges > 0 and adjacency_pairs is None:
         raise InputError(
@@ -353,8 +357,41 @@ def build_problem(
         contiguity=bool(geography and geography.contiguity and adjacency is not None),
         roots=roots,
         cut_edge_weight=scenario.objective.cut_edges,
+        peak_workload_weight=scenario.objective.peak_workload,
         symmetry_broken=symmetric,
     )
+
+
+def _postal_locks(
+    scenario: Scenario,
+    accounts: AccountData,
+    a_order: np.ndarray,
+    t_index: dict[str, int],
+    locks: dict[int, int],
+) -> None:
+    """Add the locks of the postal rules to ``locks`` (accounts by index)."""
+    rules = scenario.constraints.postal_rules
+    if not rules:
+        return
+    source = accounts.postal_code or accounts.account_id
+    codes = [source[i] for i in a_order]
+    for rule in rules:
+        name = f"constraints.postal_rules ({rule.from_code}-{rule.to_code})"
+        if rule.territory not in t_index:
+            raise InputError(
+                f"{name}: territory '{rule.territory}' is not in the territories table"
+            )
+        t = t_index[rule.territory]
+        matched = np.nonzero(in_zip_range(codes, rule.from_code, rule.to_code))[0]
+        logger.info("%s: %d account(s) go to %s", name, len(matched), rule.territory)
+        for a in matched.tolist():
+            if locks.get(a, t) != t:
+                raise InputError(
+                    f"{name}: account '{accounts.account_id[a_order[a]]}' (postal "
+                    f"code '{codes[a]}') is also locked to another territory; "
+                    f"remove one of the two rules"
+                )
+            locks[a] = t
 
 
 def _islands(
@@ -377,12 +414,18 @@ def _islands(
             logger.info("islands: %s", note)
         return attached, None
     if policy == "fail":
-        listed = "\n".join(f"  - {d}" for d in describe_pieces(pieces, account_ids))
+        described = [
+            text + _piece_load(piece, balances)
+            for text, piece in zip(
+                describe_pieces(pieces, account_ids), pieces[1:], strict=True
+            )
+        ]
+        listed = "\n".join(f"  - {d}" for d in described)
         raise InfeasibleSpecificationError(
             f"contiguity cannot hold: the adjacency graph falls into {len(pieces)} "
             f"pieces:\n{listed}\nSet geography.islands to attach_nearest or "
             f"own_territory",
-            describe_pieces(pieces, account_ids),
+            described,
         )
     # own_territory: a territory stays inside the piece that holds its home unit.
     if (roots < 0).any():
@@ -426,6 +469,20 @@ def _islands(
             "contiguity cannot hold: " + "; ".join(too_small), too_small
         )
     return adjacency, mask
+
+
+def _piece_load(piece: np.ndarray, balances: list[Balance]) -> str:
+    """What a detached piece holds against the smallest band minimum."""
+    words = []
+    for balance in balances:
+        value = float(balance.values[piece].sum())
+        minimum = float(balance.lower.min())
+        if value < minimum - 1e-9 * max(1.0, minimum):
+            words.append(
+                f"it holds {fmt(value)} of {balance.metric}, below the band minimum "
+                f"{fmt(minimum)} of any territory, so it cannot be a territory alone"
+            )
+    return "; " + "; ".join(words) if words else ""
 
 
 def _interchangeable(

@@ -36,6 +36,7 @@ ACCOUNT_FIELDS = (
     "segment",
     "family_id",
     "revenue",
+    "postal_code",
 )
 TERRITORY_FIELDS = (
     "territory_id",
@@ -67,6 +68,7 @@ class AccountColumns(StrictModel):
     segment: str | None = None
     family_id: str | None = None
     revenue: str | None = None
+    postal_code: str | None = None
 
 
 class TerritoryColumns(StrictModel):
@@ -89,13 +91,38 @@ class TerritoryColumns(StrictModel):
     home_unit: str | None = None
 
 
+class Region(StrictModel):
+    """A box of latitudes and longitudes in degrees, ``(low, high)`` each."""
+
+    lat: tuple[float, float]
+    lon: tuple[float, float]
+
+
 class AccountTable(StrictModel):
-    """The accounts table: CSV, Parquet or XLSX, one row per account."""
+    """The accounts table: CSV, Parquet or XLSX, one row per account.
+
+    ``numeric_ids`` says what to do with ids that a Parquet or Excel file stores
+    as numbers (a ZIP ``02116`` saved as the integer 2116): ``keep`` their
+    digits, ``pad`` them with leading zeros to ``id_digits`` digits (with a
+    warning), or ``reject`` the file. ``fill_missing`` maps a numeric field
+    (``potential``, ``workload_hours``, ``revenue`` or a balanced metric) to the
+    value that replaces its blank or NaN cells, with a warning that counts them;
+    without it such a cell is an error. ``drop_blank_ids`` drops rows with an
+    empty id (with a warning) instead of refusing the file. ``region`` is the box
+    the accounts lie in; rows outside it that fall inside once latitude and
+    longitude are swapped are flagged (without it, a box around the median
+    account is used).
+    """
 
     path: Path
     sheet: str | None = None
     encoding: str = "utf-8"
     columns: AccountColumns = AccountColumns()
+    numeric_ids: Literal["keep", "pad", "reject"] = "keep"
+    id_digits: int = Field(default=5, ge=1, le=20)
+    fill_missing: dict[str, float] = Field(default_factory=dict)
+    drop_blank_ids: bool = False
+    region: Region | None = None
 
     _resolve_path = field_validator("path")(resolve_path)
 
@@ -130,13 +157,15 @@ class ObjectiveSpec(StrictModel):
     ``disruption`` the share of accounts (or of ``disruption_basis``) moved from
     the current alignment, ``balance`` the weighted mean relative deviation,
     ``cut_edges`` the number of adjacency edges between different territories
-    (needs ``geography``).
+    (needs ``geography``), ``peak_workload`` the largest workload, in hours, of
+    any territory (minimising it spreads the work; default 0, off).
     """
 
     travel: float = Field(default=0.0, ge=0.0)
     disruption: float = Field(default=0.0, ge=0.0)
     balance: float = Field(default=1.0, ge=0.0)
     cut_edges: float = Field(default=0.0, ge=0.0)
+    peak_workload: float = Field(default=0.0, ge=0.0)
     disruption_basis: Literal["accounts", "potential", "revenue"] = "accounts"
 
 
@@ -157,6 +186,30 @@ class Lock(StrictModel):
                 f"(for example '{value}') so that leading zeros are kept"
             )
         return value
+
+
+class PostalRule(StrictModel):
+    """Lock every account whose postal code lies in a ZIP range to a territory.
+
+    ``from_code`` and ``to_code`` are five-digit ZIPs, both included; codes are
+    read from the accounts' ``postal_code`` column, or from their ids when the
+    table has none (ZIP+4 counts by its first five digits; see
+    :mod:`territory_opt.postal`).
+    """
+
+    from_code: str
+    to_code: str
+    territory: str
+
+    @field_validator("from_code", "to_code", mode="before")
+    @classmethod
+    def _zip(cls, value: Any) -> Any:
+        from territory_opt.postal import zip5
+
+        text = str(value) if isinstance(value, int) else value
+        if isinstance(text, str) and zip5(text) is None:
+            raise ValueError(f"'{text}' is not a five-digit ZIP code")
+        return zip5(text) if isinstance(text, str) else text
 
 
 class DisruptionBudget(StrictModel):
@@ -180,6 +233,7 @@ class ConstraintSpec(StrictModel):
     """Hard rules every alignment must keep."""
 
     locks: tuple[Lock, ...] = ()
+    postal_rules: tuple[PostalRule, ...] = ()
     eligibility: bool = True
     capacity: bool = True
     max_disruption: DisruptionBudget | None = None
@@ -199,12 +253,18 @@ class EdgeList(StrictModel):
 
 
 class PolygonLayer(StrictModel):
-    """Account polygons (GeoJSON, GeoPackage, Shapefile) keyed by ``id_column``."""
+    """Account polygons (GeoJSON, GeoPackage, Shapefile) keyed by ``id_column``.
+
+    ``match``: ``id`` pairs each account with the polygon of the same id (as
+    text); ``location`` with the polygon that holds the account's lat/lon
+    point, whatever the layer's coordinate reference system.
+    """
 
     path: Path
     id_column: str
     layer: str | None = None
     repair: bool = True
+    match: Literal["id", "location"] = "id"
 
     _resolve_path = field_validator("path")(resolve_path)
 
@@ -232,13 +292,19 @@ class GeographySpec(StrictModel):
 
 
 class SolverSpec(StrictModel):
-    """Engine and limits. ``auto`` picks HiGHS."""
+    """Engine and limits. ``auto`` picks HiGHS.
+
+    ``cross_check``: with more than one thread, solve again with one and
+    compare; a disagreement on feasibility or on the proven optimum is reported
+    as a solver inconsistency (default off).
+    """
 
     engine: Literal["cpsat", "highs", "cbc", "auto"] = "auto"
     time_limit_s: float = Field(default=60.0, gt=0.0)
     seed: int = Field(default=0, ge=0)
     threads: int = Field(default=1, ge=1)
     relative_gap: float = Field(default=0.0, ge=0.0, lt=1.0)
+    cross_check: bool = False
 
 
 class OutputSpec(StrictModel):
@@ -306,6 +372,39 @@ def _format_validation_error(path: Path, error: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def _shown(node: yaml.Node) -> str:
+    """A short form of a YAML value: the scalar, or the tolerance it sets."""
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == "tolerance" and isinstance(value, yaml.ScalarNode):
+                return f"tolerance {value.value}"
+    return "a section"
+
+
+def _repeated_keys(node: yaml.Node | None, where: str = "") -> list[str]:
+    """Every mapping key that appears more than once, with its lines and values."""
+    found: list[str] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, list[tuple[yaml.Node, yaml.Node]]] = {}
+        for key, value in node.value:
+            seen.setdefault(str(key.value), []).append((key, value))
+            found += _repeated_keys(value, f"{where}{key.value}.")
+        for name, copies in seen.items():
+            if len(copies) > 1:
+                lines = " and ".join(str(k.start_mark.line + 1) for k, _ in copies)
+                values = " and ".join(_shown(v) for _, v in copies)
+                found.append(
+                    f"{where}{name} is given {len(copies)} times (lines {lines}), "
+                    f"with {values}"
+                )
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found += _repeated_keys(item, f"{where}{i}.")
+    return found
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario YAML file.
 
@@ -323,9 +422,17 @@ def load_scenario(path: str | Path) -> Scenario:
             f"{path}: cannot read the scenario file ({exc.strerror})"
         ) from None
     try:
-        data = yaml.safe_load(raw_bytes.decode("utf-8-sig"))
+        text = raw_bytes.decode("utf-8-sig")
+        twice = _repeated_keys(yaml.compose(text, Loader=yaml.SafeLoader))
+        data = yaml.safe_load(text)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a valid UTF-8 YAML file: {exc}") from None
+    if twice:
+        listed = "\n".join(f"  - {item}" for item in twice)
+        raise InputError(
+            f"{path}: {len(twice)} key(s) given more than once; YAML would keep "
+            f"only the last, so keep the one you mean:\n{listed}"
+        )
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping of keys at the top level")
     context = {"base_dir": path.resolve().parent}

@@ -17,9 +17,11 @@ from territory_opt.contiguity import (
     separator_cuts,
 )
 from territory_opt.engines import resolve_engine, run_engine
+from territory_opt.engines.cpsat import check_integer_range
 from territory_opt.errors import InputError
+from territory_opt.explain import Explanation, explain_infeasibility
 from territory_opt.geography import polygon_pairs, read_edge_list, read_polygons
-from territory_opt.local_search import local_search
+from territory_opt.local_search import construct, local_search
 from territory_opt.model import TerritoryModel, build_model, pair_lookup
 from territory_opt.presolve import check_presolve
 from territory_opt.problem import Problem, build_problem
@@ -48,9 +50,14 @@ def load_inputs(scenario: Scenario) -> tuple[Problem, Any]:
     polygons = None
     pairs = None
     if geography is not None:
-        ids = tuple(sorted(accounts.account_id))
+        order = sorted(
+            range(len(accounts.account_id)), key=accounts.account_id.__getitem__
+        )
+        ids = tuple(accounts.account_id[i] for i in order)
         if geography.polygons is not None:
-            polygons = read_polygons(geography.polygons, ids)
+            polygons = read_polygons(
+                geography.polygons, ids, accounts.lat[order], accounts.lon[order]
+            )
         if geography.adjacency is not None:
             pairs = read_edge_list(geography.adjacency)
         elif polygons is not None:
@@ -121,15 +128,19 @@ ROUND_MIN_S = 2.0
 LOCAL_SEARCH_SHARE = 0.15
 
 
-def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
+def _solve_contiguous(
+    model: TerritoryModel, spec: SolverSpec, explain: bool = True
+) -> SolveResult:
     """Solve in rounds, adding separator cuts for territories left in pieces.
 
     The rounds share the time limit: each may use 30 % of what is left (at
     least 2 s), so that several rounds fit. Before the first round (from the
     current alignment, when every account has one) and after every round, a
     contiguity-keeping local search (at most 15 % of the time left) repairs the
-    alignment; the best one that the checker accepts is kept as a fallback and
-    as the next round's starting point (CP-SAT hint). The rounds stop when an
+    alignment (before the first round, one grown by :func:`construct` when
+    some account has no current territory); the best one that the checker
+    accepts is kept as a fallback and as the next round's starting point
+    (CP-SAT hint). The rounds stop when an
     alignment comes back contiguous, when the engine proves that no alignment
     exists, or when time is up; then the fallback is returned with the last
     round's bound, which stays a valid bound because every cut is.
@@ -149,12 +160,15 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
             if fallback is None or value < fallback[0]:
                 fallback = (value, alignment)
 
+    # The current alignment is usually close: search from it first; without
+    # one, from a contiguous alignment grown from seeds.
+    ls_deadline = start + LOCAL_SEARCH_SHARE * spec.time_limit_s
     if (problem.current >= 0).all():
-        # The current alignment is usually close: search from it first.
-        ls_deadline = start + LOCAL_SEARCH_SHARE * spec.time_limit_s
         consider(local_search(model, problem.current, ls_deadline))
-        if fallback is not None:
-            hint = _values_of(model, fallback[1])
+    else:
+        consider(local_search(model, construct(model), ls_deadline))
+    if fallback is not None:
+        hint = _values_of(model, fallback[1])
     if problem.roots is not None and (problem.roots >= 0).any():
         # A restricted model whose every answer is contiguous finds a good
         # contiguous alignment fast; the exact rounds then start from it.
@@ -167,7 +181,7 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
                 restricted, spec.model_copy(update={"time_limit_s": budget}), hint
             )
         except Exception as exc:  # any engine fault becomes an error status
-            return interpret(model, spec, _engine_failure(spec, exc, start))
+            return interpret(model, spec, _engine_failure(spec, exc, start), explain)
         logger.info("contiguity: restricted model %s", first.status.value)
         if first.pair_values is not None:
             found = _decode(model, first.pair_values)
@@ -187,7 +201,7 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
         try:
             outcome = run_engine(model, round_spec, hint)
         except Exception as exc:  # any engine fault becomes an error status
-            return interpret(model, spec, _engine_failure(spec, exc, start))
+            return interpret(model, spec, _engine_failure(spec, exc, start), explain)
         rounds += 1
         if outcome.best_bound is not None:
             # Every round solves a relaxation of the contiguous problem.
@@ -220,7 +234,7 @@ def _solve_contiguous(model: TerritoryModel, spec: SolverSpec) -> SolveResult:
     outcome = _settle(model, outcome, fallback, bound)
     details = dict(outcome.details) | {"contiguity_rounds": rounds, "cuts": cuts}
     outcome = replace(outcome, runtime_s=time.perf_counter() - start, details=details)
-    return interpret(model, spec, outcome)
+    return interpret(model, spec, outcome, explain)
 
 
 def _settle(
@@ -262,8 +276,15 @@ def _settle(
     )
 
 
-def solve_problem(problem: Problem, spec: SolverSpec) -> SolveResult:
+def solve_problem(
+    problem: Problem, spec: SolverSpec, *, explain: bool = True
+) -> SolveResult:
     """Run pre-solve checks, build and solve the model, verify the answer.
+
+    With ``spec.cross_check`` and several threads the problem is solved again
+    with one thread and the two answers compared (:func:`compare_runs`). With
+    ``explain`` (the default) a proven infeasibility comes with its conflict
+    set and relaxations (:mod:`territory_opt.explain`).
 
     Raises
     ------
@@ -271,25 +292,108 @@ def solve_problem(problem: Problem, spec: SolverSpec) -> SolveResult:
         When a pre-solve check proves the scenario infeasible; no engine runs.
     """
     check_presolve(problem)
+    result = _solve_once(problem, spec, explain)
+    if spec.cross_check and spec.threads > 1:
+        single = _solve_once(problem, spec.model_copy(update={"threads": 1}), explain)
+        result = compare_runs(result, single)
+    return result
+
+
+def compare_runs(several: SolveResult, single: SolveResult) -> SolveResult:
+    """``several`` (many threads) with the comparison against ``single`` added.
+
+    The runs disagree when one proves infeasibility and the other returns a
+    verified alignment, or when both prove optimality with objectives more
+    than 1e-6 (relative) apart. A disagreement is a solver inconsistency: it is
+    logged, named in the message and in ``details["cross_check"]``, and a
+    verified alignment is kept but no longer called optimal.
+    """
+    found = {Status.OPTIMAL, Status.FEASIBLE}
+    problem = ""
+    if {several.status, single.status} & {Status.INFEASIBLE} and (
+        several.status in found or single.status in found
+    ):
+        problem = (
+            f"with {several.threads} threads the status is '{several.status}', "
+            f"with 1 thread '{single.status}'"
+        )
+    elif (
+        several.status is Status.OPTIMAL
+        and single.status is Status.OPTIMAL
+        and several.objective is not None
+        and single.objective is not None
+        and abs(several.objective - single.objective)
+        > 1e-6 * max(1.0, abs(single.objective))
+    ):
+        problem = (
+            f"both runs claim optimality but the objective is {several.objective!r} "
+            f"with {several.threads} threads and {single.objective!r} with 1"
+        )
+    report = {
+        "threads": [several.threads, 1],
+        "statuses": [str(several.status), str(single.status)],
+        "objectives": [several.objective, single.objective],
+        "agree": not problem,
+    }
+    details = several.details | {"cross_check": report}
+    if not problem:
+        return replace(several, details=details)
+    logger.warning("solver inconsistency: %s", problem)
+    base = several if several.status in found else single
+    status = Status.FEASIBLE if base.status is Status.OPTIMAL else base.status
+    message = f"solver inconsistency: {problem}; the verified alignment is kept"
+    if base.status not in found:
+        message = f"solver inconsistency: {problem}"
+    return replace(base, status=status, message=message, details=details)
+
+
+def _solve_once(problem: Problem, spec: SolverSpec, explain: bool) -> SolveResult:
+    """One solve with ``spec``; CP-SAT's integer range is checked first."""
     model = build_model(problem)
+    notes = []
+    if resolve_engine(spec.engine) == "cpsat":
+        notes = check_integer_range(model)
+        for note in notes:
+            logger.info("%s", note)
     if problem.contiguity:
-        return _solve_contiguous(model, spec)
-    started = time.perf_counter()
+        result = _solve_contiguous(model, spec, explain)
+    else:
+        started = time.perf_counter()
+        try:
+            outcome = run_engine(model, spec)
+        except Exception as exc:  # any engine fault becomes an error status
+            outcome = _engine_failure(spec, exc, started)
+        result = interpret(model, spec, outcome, explain)
+    if notes:
+        result = replace(result, details=result.details | {"integer_scaling": notes})
+    return result
+
+
+EXPLAIN_LIMIT_S = 20.0
+
+
+def _explain(problem: Problem, spec: SolverSpec) -> Explanation | None:
+    """The conflict behind a proven infeasibility, or None if the search fails."""
     try:
-        outcome = run_engine(model, spec)
-    except Exception as exc:  # any engine fault becomes an error status
-        outcome = _engine_failure(spec, exc, started)
-    return interpret(model, spec, outcome)
+        return explain_infeasibility(problem, min(spec.time_limit_s, EXPLAIN_LIMIT_S))
+    except Exception as exc:  # an explanation must never hide the status
+        logger.warning("could not explain the infeasibility: %s", exc)
+        return None
 
 
 def interpret(
-    model: TerritoryModel, spec: SolverSpec, outcome: EngineOutcome
+    model: TerritoryModel,
+    spec: SolverSpec,
+    outcome: EngineOutcome,
+    explain: bool = True,
 ) -> SolveResult:
     """Turn an engine outcome into a verified :class:`SolveResult`.
 
     The alignment is decoded and re-verified by the checker; the objective is
     recomputed from it. ``optimal`` needs both the engine's proof and a measured
-    gap of at most 1e-4; a broken alignment makes the status ``invalid``.
+    gap of at most 1e-4; a broken alignment makes the status ``invalid``. With
+    ``explain``, a proven infeasibility is explained in the message and in
+    ``details`` (at most 20 s, or the time limit if shorter).
     """
     problem = model.problem
     status = outcome.status
@@ -297,6 +401,7 @@ def interpret(
     assignment = None
     violations: list[str] = []
     message = outcome.message
+    details = dict(outcome.details)
     if outcome.pair_values is not None and status in (Status.OPTIMAL, Status.FEASIBLE):
         territory_of = _decode(model, outcome.pair_values)
         violations = check_alignment(problem, territory_of)
@@ -318,11 +423,19 @@ def interpret(
             message = f"stopped with a relative gap of {gap}" if gap else message
         elif status is Status.FEASIBLE and gap is not None and gap <= OPTIMALITY_GAP:
             message = message or "time limit reached; the gap is within 1e-4"
-    elif status is Status.INFEASIBLE:
-        message = message or (
+    elif status is Status.INFEASIBLE and not message:
+        message = (
             f"{outcome.engine} proved that no alignment meets every band, capacity, "
-            f"budget and family rule together"
+            f"lock, budget and family rule together"
         )
+        explanation = _explain(problem, spec) if explain else None
+        if explanation is not None:
+            message += ": " + explanation.message()
+            details = details | {
+                "conflict": explanation.sentence,
+                "relaxations": list(explanation.relaxations),
+                "conflict_complete": explanation.complete,
+            }
     elif status is Status.NO_SOLUTION:
         message = message or (
             f"no alignment found within the time limit of {spec.time_limit_s:g} s; "
@@ -345,7 +458,7 @@ def interpret(
         solver_status=outcome.solver_status,
         message=message,
         violations=tuple(violations),
-        details=outcome.details,
+        details=details,
     )
 
 

@@ -12,19 +12,20 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from territory_opt.errors import InputError
-from territory_opt.scenario import AccountTable, TerritoryTable
+from territory_opt.errors import InputError, preview_ids
+from territory_opt.scenario import AccountTable, Region, TerritoryTable
 
 logger = logging.getLogger(__name__)
 
 MAX_LISTED_PROBLEMS = 20
 SEGMENT_SEPARATOR = ";"
+MISSING_WORDS = ("nan", "na", "n/a", "null", "none")
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,27 @@ class TextTable:
     frame: pd.DataFrame
     row_word: str
     first_row_number: int
+    numeric_cells: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def where(self, position: int) -> str:
-        """Human position of the data row at 0-based ``position``."""
-        return f"{self.row_word} {position + self.first_row_number}"
+        """Human position of the data row at 0-based ``position``.
+
+        Rows keep their number in the file after others are dropped.
+        """
+        return (
+            f"{self.row_word} {int(self.frame.index[position]) + self.first_row_number}"
+        )
+
+    def without_rows(self, positions: Iterable[int]) -> TextTable:
+        """The same table without the rows at the 0-based ``positions``."""
+        drop = set(positions)
+        keep = [i for i in range(len(self.frame)) if i not in drop]
+        labels = set(self.frame.index[keep].tolist())
+        numeric = {
+            column: tuple(p for p in cells if p in labels)
+            for column, cells in self.numeric_cells.items()
+        }
+        return replace(self, frame=self.frame.iloc[keep], numeric_cells=numeric)
 
 
 class _Problems:
@@ -127,8 +145,30 @@ def read_text_table(
             f"{path}: unknown table format '{suffix}'; use .csv, .parquet or .xlsx"
         )
     frame = frame.rename(columns=lambda c: str(c).strip())
+    numeric = {
+        str(column): tuple(
+            i for i, value in enumerate(frame[column]) if _is_number_cell(value)
+        )
+        for column in frame.columns
+    }
     frame = frame.apply(lambda col: col.map(_cell_to_text)).astype(object)
-    return TextTable(path=path, frame=frame, row_word=row_word, first_row_number=first)
+    frame = frame.reset_index(drop=True)
+    return TextTable(
+        path=path,
+        frame=frame,
+        row_word=row_word,
+        first_row_number=first,
+        numeric_cells={c: cells for c, cells in numeric.items() if cells},
+    )
+
+
+def _is_number_cell(value: object) -> bool:
+    """True for a cell stored as a number (not text) in Parquet or Excel."""
+    if isinstance(value, bool | np.bool_):
+        return False
+    if isinstance(value, float | np.floating):
+        return not math.isnan(value)
+    return isinstance(value, int | np.integer)
 
 
 def _require_columns(table: TextTable, wanted: dict[str, str]) -> None:
@@ -142,8 +182,59 @@ def _require_columns(table: TextTable, wanted: dict[str, str]) -> None:
         )
 
 
-def _ids(table: TextTable, column: str, field: str, problems: _Problems) -> list[str]:
+def _numeric_ids(
+    table: TextTable,
+    column: str,
+    field: str,
+    values: list[str],
+    policy: str,
+    digits: int,
+    problems: _Problems,
+) -> list[str]:
+    """Pad or refuse ids that the file stores as numbers (``policy``)."""
+    labels = table.frame.index.tolist()
+    stored = set(table.numeric_cells.get(column, ()))
+    positions = [i for i, label in enumerate(labels) if label in stored]
+    if policy == "keep" or not positions:
+        return values
+    if policy == "reject":
+        places = ", ".join(table.where(i) for i in positions[:5])
+        problems.add(
+            f"column '{column}' ({field}): {len(positions)} id(s) are stored as "
+            f"numbers ({places}), so leading zeros may be lost; store the column as "
+            f"text, or set numeric_ids: pad with id_digits in the scenario"
+        )
+        return values
+    padded = list(values)
+    changed = []
+    for i in positions:
+        if padded[i].isdigit() and len(padded[i]) < digits:
+            changed.append(i)
+            padded[i] = padded[i].zfill(digits)
+    if changed:
+        example = f"{values[changed[0]]} -> {padded[changed[0]]}"
+        logger.warning(
+            "%s: %d numeric id(s) in column '%s' padded with zeros to %d digits "
+            "(for example %s); store ids as text to avoid this",
+            table.path,
+            len(changed),
+            column,
+            digits,
+            example,
+        )
+    return padded
+
+
+def _ids(
+    table: TextTable,
+    column: str,
+    field: str,
+    problems: _Problems,
+    numeric_ids: str = "keep",
+    digits: int = 5,
+) -> list[str]:
     values = [str(v) for v in table.frame[column]]
+    values = _numeric_ids(table, column, field, values, numeric_ids, digits, problems)
     positions: dict[str, list[int]] = {}
     for i, value in enumerate(values):
         if value == "":
@@ -173,16 +264,23 @@ def _numbers(
     maximum: float | None = None,
     strictly_positive: bool = False,
     allow_blank: bool = False,
+    fill: float | None = None,
+    fill_hint: str = "",
 ) -> np.ndarray:
     texts = table.frame[column]
     parsed = pd.to_numeric(texts.where(texts != "", None), errors="coerce")
-    result = parsed.to_numpy(dtype=float)
+    result = parsed.to_numpy(dtype=float, copy=True)
+    filled: list[int] = []
     for i, (text, value) in enumerate(zip(texts, result, strict=True)):
         place = f"{table.where(i)}, column '{column}' ({field})"
         if text == "" and allow_blank:
             continue
-        if text == "" or (math.isnan(value) and text.lower() in ("nan", "na", "null")):
-            problems.add(f"{place}: value is missing; write a number")
+        missing = text == "" or (math.isnan(value) and text.lower() in MISSING_WORDS)
+        if missing and fill is not None:
+            result[i] = value = fill
+            filled.append(i)
+        elif missing:
+            problems.add(f"{place}: value is missing; write a number{fill_hint}")
         elif math.isnan(value):
             problems.add(f"{place}: '{text}' is not a number")
         elif math.isinf(value):
@@ -193,6 +291,17 @@ def _numbers(
             problems.add(f"{place}: {text} is below the allowed minimum {minimum:g}")
         elif maximum is not None and value > maximum:
             problems.add(f"{place}: {text} is above the allowed maximum {maximum:g}")
+    if filled:
+        logger.warning(
+            "%s: %d missing value(s) in column '%s' (%s) filled with %g (%s)",
+            table.path,
+            len(filled),
+            column,
+            field,
+            fill,
+            ", ".join(table.where(i) for i in filled[:5])
+            + (f" and {len(filled) - 5} more" if len(filled) > 5 else ""),
+        )
     return result
 
 
@@ -245,6 +354,7 @@ class AccountData:
     segment: tuple[str, ...] | None
     family_id: tuple[str, ...] | None
     metrics: dict[str, np.ndarray]
+    postal_code: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -297,7 +407,13 @@ def load_accounts(
         required |= {"lat": cols.lat, "lon": cols.lon}
     optional = {
         name: _optional_column(table, getattr(cols, name), name)
-        for name in ("current_territory", "segment", "family_id", "revenue")
+        for name in (
+            "current_territory",
+            "segment",
+            "family_id",
+            "revenue",
+            "postal_code",
+        )
     }
     extra_metrics = [m for m in balance_metrics if m not in BUILT_IN_METRICS]
     wanted = dict(required)
@@ -309,24 +425,50 @@ def load_accounts(
             f"{table.path}: the scenario balances 'revenue' but the file has no "
             f"revenue column; map one under accounts.columns.revenue"
         )
+    fillable = ["potential", "workload_hours", *extra_metrics]
+    if optional["revenue"] is not None:
+        fillable.append("revenue")
+    unknown = sorted(set(spec.fill_missing) - set(fillable))
+    if unknown:
+        raise InputError(
+            f"accounts.fill_missing: {preview_ids(unknown)} is not a numeric field "
+            f"of {table.path}; use one of {preview_ids(fillable, 10)}"
+        )
+    if spec.drop_blank_ids:
+        table = _drop_blank_ids(table, cols.account_id)
 
     problems = _Problems(table.path)
-    ids = _ids(table, cols.account_id, "account_id", problems)
+    ids = _ids(
+        table,
+        cols.account_id,
+        "account_id",
+        problems,
+        numeric_ids=spec.numeric_ids,
+        digits=spec.id_digits,
+    )
     if located:
         lat, lon = _coordinates(table, cols.lat, cols.lon, problems)
+        _flag_swapped(table, lat, lon, spec.region, problems)
     else:
         lat = lon = np.full(len(table.frame), np.nan)
-    potential = _numbers(table, cols.potential, "potential", problems, minimum=0.0)
-    workload = _numbers(
-        table, cols.workload_hours, "workload_hours", problems, minimum=0.0
-    )
+
+    def number(column: str, field: str) -> np.ndarray:
+        return _numbers(
+            table,
+            column,
+            field,
+            problems,
+            minimum=0.0,
+            fill=spec.fill_missing.get(field.removeprefix("balance metric ")),
+            fill_hint=", or set accounts.fill_missing in the scenario",
+        )
+
+    potential = number(cols.potential, "potential")
+    workload = number(cols.workload_hours, "workload_hours")
     revenue = None
     if optional["revenue"] is not None:
-        revenue = _numbers(table, optional["revenue"], "revenue", problems, minimum=0.0)
-    metrics = {
-        m: _numbers(table, m, f"balance metric {m}", problems, minimum=0.0)
-        for m in extra_metrics
-    }
+        revenue = number(optional["revenue"], "revenue")
+    metrics = {m: number(m, f"balance metric {m}") for m in extra_metrics}
     problems.raise_if_any()
 
     def texts(name: str) -> tuple[str, ...] | None:
@@ -350,7 +492,95 @@ def load_accounts(
         segment=texts("segment"),
         family_id=texts("family_id"),
         metrics=metrics,
+        postal_code=texts("postal_code"),
     )
+
+
+def _drop_blank_ids(table: TextTable, column: str) -> TextTable:
+    """The table without rows whose id is empty, with a warning naming them."""
+    if column not in table.frame:
+        return table
+    blank = [i for i, v in enumerate(table.frame[column]) if str(v) == ""]
+    if not blank:
+        return table
+    places = ", ".join(table.where(i) for i in blank[:5])
+    logger.warning(
+        "%s: %d row(s) with an empty '%s' dropped (%s)",
+        table.path,
+        len(blank),
+        column,
+        places,
+    )
+    return table.without_rows(blank)
+
+
+SWAP_MARGIN_DEGREES = 5.0
+
+
+def _region_box(
+    lat: np.ndarray, lon: np.ndarray, region: Region | None
+) -> tuple[float, float, float, float] | None:
+    """(lat low, lat high, lon low, lon high) of the accounts' region.
+
+    Without a ``region`` in the scenario: a box around the median account,
+    three median absolute deviations wide on each side and at least
+    ``SWAP_MARGIN_DEGREES``; ``None`` when no row has valid coordinates.
+    """
+    if region is not None:
+        return (*region.lat, *region.lon)
+    valid = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90)
+    valid &= np.abs(lon) <= 180
+    if not valid.any():
+        return None
+    bounds: list[float] = []
+    for values in (lat[valid], lon[valid]):
+        middle = float(np.median(values))
+        spread = float(np.median(np.abs(values - middle)))
+        half = max(3.0 * spread, SWAP_MARGIN_DEGREES)
+        bounds += [middle - half, middle + half]
+    return bounds[0], bounds[1], bounds[2], bounds[3]
+
+
+def _flag_swapped(
+    table: TextTable,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    region: Region | None,
+    problems: _Problems,
+) -> None:
+    """Name rows that fall in the region only once latitude and longitude swap.
+
+    A row whose latitude is out of range gets a hint next to its error; a row
+    that is valid but far away is named in a warning.
+    """
+    box = _region_box(lat, lon, region)
+    if box is None:
+        return
+    lat_low, lat_high, lon_low, lon_high = box
+
+    def inside(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return (y >= lat_low) & (y <= lat_high) & (x >= lon_low) & (x <= lon_high)
+
+    with np.errstate(invalid="ignore"):
+        swapped = ~inside(lat, lon) & inside(lon, lat)
+    invalid = np.abs(lat) > 90
+    for i in np.nonzero(swapped & invalid)[0]:
+        problems.add(
+            f"{table.where(int(i))}: lat {lat[i]:g} and lon {lon[i]:g} look swapped "
+            f"(swapped, the point falls among the other accounts); swap the two values"
+        )
+    valid_swapped = np.nonzero(swapped & ~invalid)[0]
+    if len(valid_swapped):
+        places = ", ".join(
+            f"{table.where(int(i))} ({lat[i]:g}, {lon[i]:g})" for i in valid_swapped[:5]
+        )
+        logger.warning(
+            "%s: %d row(s) lie outside the accounts' region but inside it with lat "
+            "and lon swapped: %s; check those coordinates",
+            table.path,
+            len(valid_swapped),
+            places,
+        )
 
 
 def load_territories(spec: TerritoryTable) -> TerritoryData:

@@ -25,6 +25,7 @@ from importlib import metadata
 import numpy as np
 from ortools.sat.python import cp_model
 
+from territory_opt.errors import InputError
 from territory_opt.model import Row, TerritoryModel
 from territory_opt.result import EngineOutcome, Status
 from territory_opt.scenario import SolverSpec
@@ -43,10 +44,14 @@ def value_scale(values: np.ndarray) -> tuple[float, float]:
     integer to within 1e-9 (relative), as long as the scaled total stays at most 1e12;
     otherwise the largest S that keeps the total at most 1e12.
     """
-    total = float(np.abs(values).sum())
+    with np.errstate(over="ignore"):
+        total = float(np.abs(values).sum())
     if total == 0:
         return 1.0, 0.0
-    best = 10.0 ** math.floor(math.log10(VALUE_TOTAL_LIMIT / total))
+    if not math.isfinite(total):
+        return 1.0, math.inf
+    power = math.floor(math.log10(VALUE_TOTAL_LIMIT / total))
+    best = 10.0 ** min(max(power, -300), 12)
     for k in range(-6, 13):
         scale = 10.0**k
         if total * scale > VALUE_TOTAL_LIMIT:
@@ -77,16 +82,73 @@ def target_scale(target: float, magnitude: float) -> tuple[int, int, float]:
         refine *= 10
 
 
+RANGE_SHARE = 0.01
+
+
+def check_integer_range(model: TerritoryModel) -> list[str]:
+    """Check every row's scaled sums against CP-SAT's exact integer range.
+
+    Returns one note per metric that had to be rounded (values scaled by a
+    power of ten whose total stays at most 1e12), with the rounding error.
+
+    Raises
+    ------
+    InputError
+        When a metric cannot be scaled without its rounding moving a
+        territory's sum by more than 1 % of its band half-width (or of its
+        capacity), naming the metric; or when its values overflow.
+    """
+    notes: list[str] = []
+    rows_by_key: dict[str, list[Row]] = {}
+    for row in (*model.rows, *model.peak_rows):
+        rows_by_key.setdefault(f"{row.kind}:{row.metric}", []).append(row)
+    for key, rows in rows_by_key.items():
+        kind, metric = key.split(":", 1)
+        values = np.concatenate([r.coef for r in rows])
+        scale, error = value_scale(values)
+        if error == 0:
+            continue
+        if not math.isfinite(error):
+            raise InputError(
+                f"metric '{metric}': its values add up to more than a float can "
+                f"hold; rescale the column (for example to thousands or millions)"
+            )
+        worst_sum = error * max(len(r.coef) for r in rows)
+        for row in rows:
+            room = (
+                (row.upper - row.lower) / 2
+                if kind == "band"
+                else abs(row.upper)
+                if math.isfinite(row.upper)
+                else math.inf
+            )
+            if worst_sum > RANGE_SHARE * room:
+                raise InputError(
+                    f"metric '{metric}': CP-SAT holds sums exactly only up to "
+                    f"{VALUE_TOTAL_LIMIT:.0e}, so its values would be rounded "
+                    f"to multiples of {1 / scale:.3g}, which can move the sum of "
+                    f"{row.name} by {worst_sum:.3g}, more than 1% of its room of "
+                    f"{room:.3g}. Rescale the column (for example to thousands) "
+                    f"or use solver.engine: highs"
+                )
+        notes.append(
+            f"metric '{metric}' ({kind} rows) rounded to multiples of {1 / scale:.3g} "
+            f"for CP-SAT: at most {error:.3g} per account"
+        )
+    return notes
+
+
 def _outward(row: Row, scale: float, coef_int: np.ndarray) -> tuple[int, int]:
     err = float(np.abs(coef_int - row.coef * scale).sum())
     slack = err + 1e-9 * max(1.0, float(np.abs(coef_int).sum()))
-    low = (
-        -(2**62) if not np.isfinite(row.lower) else math.ceil(row.lower * scale - slack)
-    )
+    # A limit beyond what any sum can reach is no limit: clamp it to the int64
+    # range that CP-SAT accepts.
+    reach = 2**62
+    low = -reach if not np.isfinite(row.lower) else math.ceil(row.lower * scale - slack)
     high = (
-        2**62 if not np.isfinite(row.upper) else math.floor(row.upper * scale + slack)
+        reach if not np.isfinite(row.upper) else math.floor(row.upper * scale + slack)
     )
-    return low, high
+    return max(low, -reach), min(high, reach)
 
 
 def solve_cpsat(
@@ -128,7 +190,8 @@ def solve_cpsat(
             )
             target_error = max(target_error, miss / (scale * refine))
             bound = refine * max(high, -low) + abs(target)
-            dev = cp.new_int_var(0, bound, f"e_{row.name}")
+            floor = _deviation_floor(coef, refine, target)
+            dev = cp.new_int_var(min(floor, bound), bound, f"e_{row.name}")
             cp.add(dev >= refine * expr - target)
             cp.add(dev >= target - refine * expr)
             weight = row.deviation_weight / (scale * refine)
@@ -150,20 +213,39 @@ def solve_cpsat(
                 cp.add(y >= x[max(i, j)])
         cut_vars.append(y)
 
+    # Peak workload: z ≥ the scaled workload of every territory.
+    peak: list[tuple[cp_model.IntVar, float, int]] = []
+    if model.peak_rows:
+        every = np.concatenate([r.coef for r in model.peak_rows])
+        scale, error = value_scale(every)
+        scales["peak:workload_hours"] = (scale, error)
+        most = int(np.round(every * scale).sum()) + 1
+        z = cp.new_int_var(0, most, "peak")
+        for row in model.peak_rows:
+            coef = np.round(row.coef * scale).astype(np.int64)
+            cp.add(
+                z
+                >= cp_model.LinearExpr.weighted_sum(
+                    [x[p] for p in row.pairs], [int(c) for c in coef]
+                )
+            )
+        peak.append((z, model.peak_weight / scale, most))
+
     # Objective, scaled to integers by K.
     upper = sum(float(model.pair_cost[p].max()) for p in model.account_pairs if len(p))
-    upper += sum(w * b for _, w, b in deviations)
+    upper += sum(w * b for _, w, b in deviations + peak)
     upper += model.cut_edge_weight * len(cut_vars)
     k_scale = 10.0 ** math.floor(math.log10(OBJECTIVE_LIMIT / max(upper, 1e-12)))
     k_scale = min(k_scale, 1e15)
     pair_int = np.round(model.pair_cost * k_scale).astype(np.int64)
-    objective_vars = list(x) + [d for d, _, _ in deviations] + cut_vars
+    objective_vars = list(x) + [d for d, _, _ in deviations + peak] + cut_vars
     objective_coef = [int(c) for c in pair_int]
-    objective_coef += [int(round(w * k_scale)) for _, w, _ in deviations]
+    objective_coef += [int(round(w * k_scale)) for _, w, _ in deviations + peak]
     objective_coef += [int(round(model.cut_edge_weight * k_scale))] * len(cut_vars)
     cp.minimize(cp_model.LinearExpr.weighted_sum(objective_vars, objective_coef))
     coef_error = _relative_rounding(
-        np.concatenate([model.pair_cost, [w for _, w, _ in deviations]]), k_scale
+        np.concatenate([model.pair_cost, [w for _, w, _ in deviations + peak]]),
+        k_scale,
     )
 
     # Warm start from the hint, or else from the current alignment.
@@ -223,6 +305,21 @@ def solve_cpsat(
         message=message,
         details=details,
     )
+
+
+def _deviation_floor(coef: np.ndarray, refine: int, target: int) -> int:
+    """Least possible |refine × Σ coef x − target| over 0/1 x, from divisibility.
+
+    Every sum is a multiple of g = refine × gcd(coef), so the deviation is at
+    least the distance from ``target`` to the nearest multiple of g. Stating it
+    lets CP-SAT prove, say, that integer loads miss a target of 52.5 by 0.5.
+    """
+    nonzero = np.abs(coef[coef != 0]).astype(np.int64)
+    if len(nonzero) == 0:
+        return abs(target)
+    step = refine * int(np.gcd.reduce(nonzero))
+    rest = target % step
+    return int(min(rest, step - rest))
 
 
 def _relative_rounding(coef: np.ndarray, scale: float) -> float:

@@ -84,6 +84,25 @@ def build_pulp(model: TerritoryModel) -> tuple[pulp.LpProblem, list[pulp.LpVaria
             elif i >= 0 or j >= 0:
                 lp += y - x[max(i, j)] >= 0, f"cut_{e}_{t}"
 
+    # Peak workload: z ≥ the workload of every territory, in units of the
+    # largest account's workload.
+    if model.peak_rows:
+        unit = max(
+            (float(np.abs(r.coef).max()) for r in model.peak_rows if len(r.coef)),
+            default=1.0,
+        )
+        unit = unit if unit > 0 else 1.0
+        z = pulp.LpVariable("peak", lowBound=0)
+        objective.append((z, model.peak_weight * unit))
+        for i, row in enumerate(model.peak_rows):
+            expr = pulp.LpAffineExpression(
+                [
+                    (x[p], float(c) / unit)
+                    for p, c in zip(row.pairs, row.coef, strict=True)
+                ]
+            )
+            lp += z - expr >= 0, f"peak_{i}"
+
     lp += pulp.LpAffineExpression(objective)
     return lp, x
 
