@@ -33,14 +33,14 @@ from territory_opt.errors import (
     preview_ids,
 )
 from territory_opt.extras import Extras, run_extras
-from territory_opt.joint import solve_jointly
 from territory_opt.outputs import territory_indices, write_folder, write_results
 from territory_opt.presolve import check_presolve
 from territory_opt.problem import Problem
 from territory_opt.result import SolveResult, Status
+from territory_opt.runner import add_extras, solve_run
 from territory_opt.scenario import load_scenario, scenario_json_schema
 from territory_opt.scorecard import scorecard, territory_table
-from territory_opt.solve import Run, load_inputs, load_problem, solve_problem
+from territory_opt.solve import Run, load_problem, solve_problem
 from territory_opt.tables import read_text_table
 
 EXIT_OK = 0
@@ -217,39 +217,34 @@ def _solve(
                 f"{folder}: the result folder exists already; pass --force to "
                 f"replace it or --out to write elsewhere"
             )
-        problem, polygons = load_inputs(scenario)
-        joint = None
-        if scenario.quota is not None and scenario.quota.joint_design is not None:
-            joint = solve_jointly(scenario, problem)
-            problem, result = joint.problem, joint.result
-        else:
-            result = _solve_with_progress(
+        run, timings, joint_report, chosen = solve_run(
+            scenario,
+            lambda problem, scenario: _solve_with_progress(
                 lambda: solve_problem(problem, scenario.solver),
                 scenario.solver.time_limit_s,
                 quiet,
-            )
+            ),
+        )
     except InfeasibleSpecificationError as exc:
         err.print(f"[red]infeasible[/red]: {exc}", highlight=False)
         return EXIT_INFEASIBLE
     except TerritoryOptError as exc:
         err.print(f"[red]error[/red]: {exc}", highlight=False)
         return exc.exit_code
-    run = Run(scenario=scenario, problem=problem, result=result, polygons=polygons)
     if not quiet:
         _print_summary(run)
     if run.result.has_alignment:
         try:
-            chosen = joint.design.best if joint is not None else None
-            extras = run_extras(
-                scenario,
-                problem,
-                territory_indices(run),
-                quota=None if chosen is None else chosen.outcome,
-                joint=None if joint is None else joint.report(),
+            outcome = add_extras(run, timings, joint_report, chosen)
+            if not quiet and outcome.extras is not None:
+                _print_extras(outcome.extras)
+            written = write_results(
+                run,
+                folder,
+                force=force,
+                extras=outcome.extras,
+                timings_s=outcome.timings_s,
             )
-            if not quiet:
-                _print_extras(extras)
-            written = write_results(run, folder, force=force, extras=extras)
         except TerritoryOptError as exc:
             err.print(f"[red]error[/red]: {exc}", highlight=False)
             return exc.exit_code
