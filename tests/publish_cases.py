@@ -11,7 +11,9 @@ from conftest import write_scenario
 SIDE_DEGREES = 0.1
 
 
-def grid_scenario(folder: Path, *, quota: bool = True, **sections: Any) -> Path:
+def grid_scenario(
+    folder: Path, *, quota: bool = True, name: str = "grid", **sections: Any
+) -> Path:
     """Twelve square counties in 3 rows × 4 columns, three territories.
 
         row 2   02148 02149 02150 02151      potential: 10 + 5 × k for
@@ -37,13 +39,18 @@ def grid_scenario(folder: Path, *, quota: bool = True, **sections: Any) -> Path:
                 "current_territory": {0: "T1", 3: "T2"}.get(col, "T3"),
             }
         )
-        half = SIDE_DEGREES / 2
+        # Corners rounded so that neighbours share exactly the same edge.
+        west, east = round(lon - SIDE_DEGREES / 2, 6), round(lon + SIDE_DEGREES / 2, 6)
+        south, north = (
+            round(lat - SIDE_DEGREES / 2, 6),
+            round(lat + SIDE_DEGREES / 2, 6),
+        )
         ring = [
-            [lon - half, lat - half],
-            [lon + half, lat - half],
-            [lon + half, lat + half],
-            [lon - half, lat + half],
-            [lon - half, lat - half],
+            [west, south],
+            [east, south],
+            [east, north],
+            [west, north],
+            [west, south],
         ]
         features.append(
             {
@@ -110,4 +117,4 @@ def grid_scenario(folder: Path, *, quota: bool = True, **sections: Any) -> Path:
             },
         }
     document |= sections
-    return write_scenario(folder, accounts, territories, name="grid", **document)
+    return write_scenario(folder, accounts, territories, name=name, **document)

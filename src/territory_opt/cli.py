@@ -490,7 +490,9 @@ def _print_comparison(frame: pd.DataFrame, title: str) -> None:
     table = Table(title=title)
     for column in frame.columns:
         table.add_column(
-            str(column), justify="left" if column in ("metric", "best") else "right"
+            str(column),
+            justify="left" if column in ("metric", "best") else "right",
+            overflow="fold",
         )
     for record in frame.to_dict("records"):
         best = set(str(record["best"]).split("; "))

@@ -226,11 +226,14 @@ def run_sweep(
     grid = variant_grid(settings)
     labels = unique_labels([variant_label(c) for c in grid])
     datas = []
-    for changes in grid:
+    for changes, label in zip(grid, labels, strict=True):
         variant = data
         for key, value in changes.items():
             variant = set_dotted(variant, key, value)
-        scenario_from_mapping(variant, Path(scenario_path))  # fail early on a typo
+        try:  # every variant is checked before any worker starts
+            scenario_from_mapping(variant, Path(scenario_path))
+        except InputError as exc:
+            raise InputError(f"sweep variant {label}: {exc}") from None
         datas.append(variant)
     metric = balance_metric or next(iter(base.balance), "potential")
     client, cluster = _open_client(scheduler, workers, processes)
