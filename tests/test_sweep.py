@@ -148,6 +148,6 @@ def test_sweep_refuses_an_unknown_key_before_running(tmp_path: Path) -> None:
     """A typo in a key fails validation, naming the key, before any worker starts."""
     path = grid_scenario(tmp_path, quota=False)
     with pytest.raises(
-        InputError, match="sweep variant disruptoin=0: .*unknown key.s. disruptoin"
+        InputError, match="(?s)sweep variant disruptoin=0: .*unknown key.s. disruptoin"
     ):
         run_sweep(path, [parse_setting("objective.disruptoin=0,1")], processes=False)
