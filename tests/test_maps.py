@@ -31,13 +31,13 @@ from shapely.geometry import MultiPolygon, Polygon, box
 from territory_opt.errors import InputError
 from territory_opt.maps import (
     PALETTE,
-    territory_colours,
     compactness,
     compactness_of_dissolved,
     dissolve_territories,
     draw_map,
     piece_counts,
     polsby_popper,
+    territory_colours,
     write_geopackage,
     write_territories_geojson,
 )
