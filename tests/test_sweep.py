@@ -111,8 +111,8 @@ def test_sweep_of_six_variants_on_a_local_dask_cluster(tmp_path: Path) -> None:
     assert len(variants) == 6
     assert set(variants["status"]) == {"optimal"}
     assert list(variants["label"])[:2] == [
-        "disruption=0,tolerance=0.2",
-        "disruption=0,tolerance=0.3",
+        "disruption=0 tolerance=0.2",
+        "disruption=0 tolerance=0.3",
     ]
     assert [c.label for c in result.columns][0] == "current"
     assert len(result.columns) == 7
@@ -123,7 +123,7 @@ def test_sweep_of_six_variants_on_a_local_dask_cluster(tmp_path: Path) -> None:
     )
     alone = solve_variant(direct, str(path), "alone")
     expected = document_scores(alone["document"])
-    swept = next(c for c in result.columns if c.label == "disruption=10,tolerance=0.5")
+    swept = next(c for c in result.columns if c.label == "disruption=10 tolerance=0.5")
     assert swept.scores == expected
 
     figures = variants[["balance_cv", "disruption_share"]].to_numpy(dtype=float)

@@ -72,6 +72,9 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     logging.basicConfig(
         level=level, handlers=[handler], format="%(message)s", force=True
     )
+    # Dask's own loggers say INFO about every worker; show them with -vv only.
+    for name in ("distributed", "dask"):
+        logging.getLogger(name).setLevel(level if verbose >= 2 else logging.WARNING)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -477,6 +480,8 @@ def _latest_date(opportunities: pd.DataFrame) -> str:
 def _cell(value: object, metric: str) -> str:
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else ""
     if isinstance(value, int | float):
         if metric.endswith("share"):
             return f"{100 * value:.2f}%"
@@ -659,10 +664,13 @@ def sweep(
         written = write_folder(folder, fill, force=force)
     except TerritoryOptError as exc:
         _fail(exc)
-    shown = result.variants.drop(columns=["message"])
+    shown = result.variants[
+        ["label", "status", "balance_cv", "disruption_share", "travel_km"]
+        + ["non_dominated"]
+    ]
     grid = Table(title=f"sweep of {scenario.name}: {len(shown)} variants")
     for column in shown.columns:
-        grid.add_column(str(column))
+        grid.add_column(str(column), overflow="fold")
     for record in shown.to_dict("records"):
         grid.add_row(*[_cell(record[c], str(c)) for c in shown.columns])
     out.print(grid)

@@ -39,7 +39,7 @@ table.report-table th,table.report-table td{border:1px solid #ddd;padding:.25em 
 table.report-table th{background:#f4f4f4;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.best{background:#e3f4e1;font-weight:bold}
-.facts{color:#555}.report-figure{margin:1em 0}
+.facts{color:#555}.report-figure{margin:1em 0}.table-wrap{overflow-x:auto}
 """
 
 
@@ -160,8 +160,9 @@ def table_html(frame: pd.DataFrame, name: str, best: pd.DataFrame | None = None)
             cells.append(f"<td{cls}>{text}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return (
-        f'<table class="report-table" data-table="{html.escape(name)}">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f'<div class="table-wrap"><table class="report-table" '
+        f'data-table="{html.escape(name)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 

@@ -115,7 +115,7 @@ def variant_grid(settings: Sequence[Setting]) -> list[dict[str, Any]]:
 
 def variant_label(changes: dict[str, Any]) -> str:
     """A short column label: the last part of each key with its value."""
-    return ",".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in changes.items())
+    return " ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in changes.items())
 
 
 def solve_variant(data: dict[str, Any], path: str, label: str) -> dict[str, Any]:
