@@ -148,3 +148,15 @@ def test_compare_refuses_a_folder_without_metrics(tmp_path: Path) -> None:
     result = runner.invoke(app, ["compare", str(tmp_path / "empty")])
     assert result.exit_code == 2
     assert "no metrics.json; give result folders" in result.output
+
+
+def test_demo_variants_are_valid_scenarios() -> None:
+    """The two shipped variants of the demo read the demo's own tables."""
+    from territory_opt.scenario import load_scenario
+
+    folder = Path(__file__).parents[1] / "scenarios" / "southeast_medtech"
+    for name in ("minimal_change", "full_rebalance"):
+        scenario = load_scenario(folder / "variants" / f"{name}.yaml")
+        assert scenario.name == f"southeast_medtech_{name}"
+        assert scenario.accounts.path == (folder / "accounts.csv").resolve()
+        assert scenario.quota is None

@@ -112,6 +112,13 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
             gpd.read_file(report.parent / "territories.geojson")
         )
         assert colours == [_rgb(c) for c in expected]
+        hover = driver.execute_script(
+            "return document.getElementById('figure-map').data.map(t => t.text)"
+        )
+        assert len(hover) == 4  # three territories and the homes
+        assert hover[0].startswith("<b>T1</b><br>rep R1<br>accounts ")
+        assert "potential " in hover[0] and "mean km " in hover[0]
+        assert hover[3] == ["T1", "T2", "T3"]
         bars = driver.find_elements(
             By.CSS_SELECTOR, "#figure-balance-potential .barlayer .point"
         )
