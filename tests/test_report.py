@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 from typer.testing import CliRunner
 
+from browser import open_browser, rendered_figures
 from publish_cases import grid_scenario
 from territory_opt.cli import app
 from territory_opt.maps import territory_colours
@@ -48,59 +48,20 @@ def test_report_is_self_contained(report: Path) -> None:
     assert text.count('class="report-table"') == len(TABLES)
 
 
-def _browser():
-    """A headless Chromium driven by Debian's chromedriver, or a skip reason."""
-    chromium = shutil.which("chromium")
-    driver_path = shutil.which("chromedriver")
-    if chromium is None or driver_path is None:
-        pytest.skip(
-            "chromium or chromedriver is missing and could not be installed "
-            "(make test installs the Debian packages chromium and chromium-driver "
-            "when run as root)"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1300,1000",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(driver_path), options=options)
-
-
 def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> None:
     """Every chart is drawn by plotly (the map with one filled shape per
     territory), every table is there, the screenshot is not blank and the
     console has no error."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    driver = _browser()
+    driver = open_browser()
     try:
         driver.get(report.as_uri())
-        WebDriverWait(driver, 30).until(
-            lambda d: (
-                len(d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .main-svg"))
-                >= len(FIGURES)
-            )
-        )
+        assert rendered_figures(driver, len(FIGURES)) == FIGURES
         plots = driver.find_elements(
             By.CSS_SELECTOR, "div.report-figure .js-plotly-plot"
         )
         assert len(plots) == len(FIGURES)
-        drawn = [
-            f.get_attribute("data-figure")
-            for f in driver.find_elements(By.CSS_SELECTOR, "div.report-figure")
-            if f.find_elements(By.CSS_SELECTOR, ".main-svg")
-        ]
-        assert drawn == FIGURES
         fills = driver.find_elements(
             By.CSS_SELECTOR, "#figure-map .scatterlayer path.js-fill"
         )
