@@ -20,6 +20,7 @@ from territory_opt.sweep import (
     set_dotted,
     solve_variant,
     variant_grid,
+    variant_label,
     write_sweep,
 )
 
@@ -45,6 +46,13 @@ def test_set_dotted_copies_and_creates_sections() -> None:
     assert "constraints" not in data
     with pytest.raises(InputError, match="'name' is 'x', not a section"):
         set_dotted(data, "name.first", 1)
+
+
+def test_variant_labels_show_the_varied_keys() -> None:
+    """Keys set to one value for every variant are left out of the labels."""
+    changes = {"objective.disruption": 1, "solver.threads": 1}
+    assert variant_label(changes, ["objective.disruption"]) == "disruption=1"
+    assert variant_label(changes) == "disruption=1 threads=1"
 
 
 def test_variant_grid_is_the_product() -> None:

@@ -627,6 +627,8 @@ def sweep(
 ) -> None:
     """Solve a grid of variants of a scenario in parallel (Dask) and compare them,
     marking the variants no other beats on balance, disruption and travel."""
+    import distributed  # noqa: F401  (its logging set-up must come before ours)
+
     from territory_opt.manifest import build_manifest, write_manifest
     from territory_opt.sweep import parse_setting, run_sweep, write_sweep
 

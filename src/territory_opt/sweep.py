@@ -113,9 +113,11 @@ def variant_grid(settings: Sequence[Setting]) -> list[dict[str, Any]]:
     ]
 
 
-def variant_label(changes: dict[str, Any]) -> str:
-    """A short column label: the last part of each key with its value."""
-    return " ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in changes.items())
+def variant_label(changes: dict[str, Any], varied: Sequence[str] = ()) -> str:
+    """A short column label: the last part of each key with its value, for the
+    keys in ``varied`` (all keys when it is empty)."""
+    shown = [k for k in changes if k in varied] or list(changes)
+    return " ".join(f"{k.rsplit('.', 1)[-1]}={changes[k]}" for k in shown)
 
 
 def solve_variant(data: dict[str, Any], path: str, label: str) -> dict[str, Any]:
@@ -224,7 +226,8 @@ def run_sweep(
     base = load_scenario(scenario_path)
     data = yaml.safe_load(Path(scenario_path).read_text(encoding="utf-8-sig"))
     grid = variant_grid(settings)
-    labels = unique_labels([variant_label(c) for c in grid])
+    varied = [s.key for s in settings if len(s.values) > 1]
+    labels = unique_labels([variant_label(c, varied) for c in grid])
     datas = []
     for changes, label in zip(grid, labels, strict=True):
         variant = data
