@@ -156,3 +156,16 @@ def test_show_refuses_a_folder_without_manifest(tmp_path: Path) -> None:
     shown = runner.invoke(app, ["show", str(tmp_path)])
     assert shown.exit_code == 2
     assert "no manifest.json; give a result folder" in shown.output
+
+
+def test_number_formats_by_column() -> None:
+    """Ids text, shares percent, km one decimal, small ratios three decimals."""
+    from territory_opt.workbook import number_format
+
+    assert number_format("account_id") == "@"
+    assert number_format("previous_territory") == "@"
+    assert number_format("potential_deviation_share") == "0.0%"
+    assert number_format("band_lt_50") == "0.0%"
+    assert number_format("travel_km_max", pd.Series([12.5])) == "#,##0.0"
+    assert number_format("expected_attainment", pd.Series([1.11, 0.95])) == "0.000"
+    assert number_format("quota_full", pd.Series([7_190_000.0])) == "#,##0"

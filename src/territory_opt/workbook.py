@@ -31,6 +31,7 @@ TEXT = "@"
 SHARE = "0.0%"
 MONEY = "#,##0"
 DECIMAL = "#,##0.00"
+RATIO = "0.000"
 KM = "#,##0.0"
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 ID_SUFFIXES = ("_id", "territory", "_rep", "parent")
@@ -42,16 +43,22 @@ def is_id_column(name: str) -> bool:
     return name == "rep_id" or name.endswith(ID_SUFFIXES)
 
 
-def number_format(name: str) -> str:
-    """The Excel number format of a column, from its name."""
+def number_format(name: str, values: pd.Series | None = None) -> str:
+    """The Excel number format of a column, from its name, else its values:
+    shares as percentages, km with one decimal, small ratios (every value below
+    10 in magnitude) with three decimals, other figures with thousands
+    separators."""
     if is_id_column(name):
         return TEXT
-    if name.endswith("share") or name in ("yoy_change", "p_attain", "share"):
+    if name.endswith("share") or name.startswith("band_"):
+        return SHARE
+    if name in ("yoy_change", "p_attain", "employed_fraction"):
         return SHARE
     if "km" in name:
         return KM
-    if name in ("fte", "quota_to_potential", "quota_to_prior", "bcr", "pay_mix"):
-        return DECIMAL
+    numbers = pd.to_numeric(values, errors="coerce") if values is not None else None
+    if numbers is not None and numbers.notna().any() and numbers.abs().max() < 10:
+        return RATIO
     return MONEY
 
 
@@ -77,7 +84,7 @@ def write_sheet(workbook: Workbook, title: str, frame: pd.DataFrame) -> Workshee
         )
     for j, name in enumerate(columns, start=1):
         letter = get_column_letter(j)
-        fmt = number_format(name)
+        fmt = number_format(name, frame.iloc[:, j - 1])
         for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
             if cell.value is not None and not isinstance(cell.value, bool | str):
                 cell.number_format = fmt
