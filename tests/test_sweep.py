@@ -159,3 +159,21 @@ def test_sweep_refuses_an_unknown_key_before_running(tmp_path: Path) -> None:
         InputError, match="(?s)sweep variant disruptoin=0: .*unknown key.s. disruptoin"
     ):
         run_sweep(path, [parse_setting("objective.disruptoin=0,1")], processes=False)
+
+
+def test_sweep_on_an_existing_cluster_by_address(tmp_path: Path) -> None:
+    """Given a scheduler address, the variants run on that cluster's workers."""
+    from dask.distributed import LocalCluster
+
+    path = grid_scenario(tmp_path, quota=False)
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        result = run_sweep(
+            path,
+            [parse_setting("objective.disruption=0,10")],
+            scheduler=cluster.scheduler_address,
+        )
+        assert list(cluster.scheduler.task_prefixes) == ["solve_variant"]
+    assert list(result.variants["label"]) == ["disruption=0", "disruption=10"]
+    assert list(result.variants["status"]) == ["optimal", "optimal"]
