@@ -160,3 +160,16 @@ def test_demo_variants_are_valid_scenarios() -> None:
         assert scenario.name == f"southeast_medtech_{name}"
         assert scenario.accounts.path == (folder / "accounts.csv").resolve()
         assert scenario.quota is None
+
+
+def test_repeated_labels_are_numbered() -> None:
+    """Two results named alike, or a result named 'current', get -2, -3 ..."""
+    from territory_opt.compare import unique_labels
+
+    assert unique_labels(["current", "current", "a", "a", "a"]) == [
+        "current",
+        "current-2",
+        "a",
+        "a-2",
+        "a-3",
+    ]

@@ -575,24 +575,13 @@ def compare(
 ) -> None:
     """Compare the current alignment and runs side by side, with deltas and the
     best value of every scorecard figure marked."""
-    from territory_opt.compare import (
-        columns_from_documents,
-        comparison_frame,
-        read_metrics,
-        unique_labels,
-    )
+    from territory_opt.compare import compare_results
     from territory_opt.report import write_comparison_report
 
     _setup_logging(verbose, False)
     try:
         folders = [_result_folder_of(p, runs, time_limit, force) for p in inputs]
-        labels = unique_labels(["current", *(f.resolve().name for f in folders)])[1:]
-        documents = [
-            (label, read_metrics(folder), str(folder))
-            for label, folder in zip(labels, folders, strict=True)
-        ]
-        columns = columns_from_documents(documents)
-        frame = comparison_frame(columns, baseline)
+        columns, frame = compare_results(folders, baseline)
     except TerritoryOptError as exc:
         _fail(exc)
     _print_comparison(frame, f"comparison (deltas against {frame.attrs['baseline']})")

@@ -253,11 +253,13 @@ def comparison_frame(
 
 def compare_results(
     results: Sequence[Path], baseline: str | None = None
-) -> pd.DataFrame:
-    """Comparison of result folders, labelled by folder name, current first."""
-    labels = unique_labels([path.resolve().name for path in results])
+) -> tuple[list[Compared], pd.DataFrame]:
+    """Columns and comparison of result folders, labelled by folder name (with
+    ``-2``, ``-3`` ... on repeats), the current alignment first."""
+    labels = unique_labels([CURRENT, *(path.resolve().name for path in results)])[1:]
     documents = [
         (label, read_metrics(path), str(path))
         for label, path in zip(labels, results, strict=True)
     ]
-    return comparison_frame(columns_from_documents(documents), baseline)
+    columns = columns_from_documents(documents)
+    return columns, comparison_frame(columns, baseline)
