@@ -211,7 +211,7 @@ def run_sweep(
     """Solve every variant of the grid on a Dask cluster and compare them.
 
     ``workers`` Dask workers of one thread each are started locally unless
-    ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``) names a running
+    ``scheduler`` (an address such as ``tcp://scheduler.example:8786``) names a running
     cluster. ``balance_metric`` is the metric whose CV measures balance in the
     trade-offs (default: the scenario's first balanced metric, or potential).
 
