@@ -144,7 +144,9 @@ def test_manifest_records_the_run_and_show_prints_it(result: Path) -> None:
     assert set(manifest["timings_s"]) == {"load", "solve", "extras", "write"}
     assert manifest["versions"]["ortools"] != "not installed"
     assert manifest["machine"]["cpus"] >= 1
-    assert "report.html" in manifest["files"] and "manifest.json" in manifest["files"]
+    assert {"report.html", "manifest.json", "crm/Territory2.csv"} <= set(
+        manifest["files"]
+    )
     shown = runner.invoke(app, ["show", str(result)], terminal_width=200)
     assert shown.exit_code == 0, shown.output
     assert manifest["scenario"]["sha256"][:12] in shown.output

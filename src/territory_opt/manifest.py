@@ -104,8 +104,11 @@ def build_manifest(
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    """Write ``manifest.json`` into ``folder``, listing the folder's files."""
-    files = sorted(p.name for p in folder.iterdir() if p.is_file())
+    """Write ``manifest.json`` into ``folder``, listing the folder's files (with
+    their paths inside it, such as ``crm/Territory2.csv``)."""
+    files = sorted(
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
+    )
     document = dict(manifest) | {"files": sorted({*files, MANIFEST_FILE})}
     with open(folder / MANIFEST_FILE, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=2)
