@@ -6,7 +6,7 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 DEMO := scenarios/southeast_medtech/scenario.yaml
 
-.PHONY: demo test lint clean venv
+.PHONY: demo test lint clean venv browser compare-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,28 @@ venv: $(RUN_STAMP)
 
 demo: $(RUN_STAMP)
 	$(BIN)/territory-opt solve $(DEMO) --force
-	@echo "Demo results: results/southeast_medtech/ (alignment.csv, territories.csv, metrics.json, quotas.csv, comp.csv, territories.geojson, map.png)"
+	@echo "Demo results: results/southeast_medtech/ (report.html: open it in a browser; workbook.xlsx; crm/ load files; alignment.csv, territories.csv, metrics.json, manifest.json, quotas.csv, comp.csv, territories.geojson, map.png)"
 
-test: $(TEST_STAMP)
+# The demo's result against two variants; run `make demo` first.
+compare-demo: $(RUN_STAMP)
+	$(BIN)/territory-opt compare results/southeast_medtech \
+		scenarios/southeast_medtech/variants/minimal_change.yaml \
+		scenarios/southeast_medtech/variants/full_rebalance.yaml --force \
+		--csv results/demo_comparison.csv --html results/demo_comparison.html
+
+# The report test drives headless Chromium: install Debian's packages when missing.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			chromium chromium-driver \
+		|| echo "chromium could not be installed: the browser test will be skipped"; \
+	else \
+		echo "chromium is missing and we are not root: the browser test will be skipped"; \
+	fi
+
+test: $(TEST_STAMP) browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -96,13 +96,14 @@ def test_demo_without_contiguity_keeps_a_tight_workload_band(engine: str) -> Non
     _check_demo_run(scenario, 0.10)
 
 
-def test_demo_writes_quotas_that_sum_to_the_street_target(tmp_path: Path) -> None:
-    """The demo's quota section: quotas.csv sums to target × 1.05, comp.csv per rep."""
+@pytest.fixture(scope="module")
+def demo_result(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's result folder after a 15 s solve through the command line."""
     from typer.testing import CliRunner
 
     from territory_opt.cli import app
 
-    out = tmp_path / "demo"
+    out = tmp_path_factory.mktemp("demo") / "demo"
     result = CliRunner().invoke(
         app,
         [
@@ -115,6 +116,12 @@ def test_demo_writes_quotas_that_sum_to_the_street_target(tmp_path: Path) -> Non
         ],
     )
     assert result.exit_code == 0, result.output
+    return out
+
+
+def test_demo_writes_quotas_that_sum_to_the_street_target(demo_result: Path) -> None:
+    """The demo's quota section: quotas.csv sums to target × 1.05, comp.csv per rep."""
+    out = demo_result
     quotas = pd.read_csv(out / "quotas.csv", dtype={"territory_id": str})
     # 150,000,000 with 5% territory over-assignment, rounded to 10,000 units.
     assert quotas["quota_full"].sum() == pytest.approx(157_500_000, abs=1e-6)
@@ -123,6 +130,50 @@ def test_demo_writes_quotas_that_sum_to_the_street_target(tmp_path: Path) -> Non
     assert "TBH-T07" in set(comp["rep_id"])
     metrics = pd.read_json(out / "metrics.json", typ="series")
     assert metrics["quota"]["summary"]["street_target"] == pytest.approx(157_500_000)
+
+
+def test_demo_report_renders_in_headless_chromium(demo_result: Path) -> None:
+    """The demo's report in headless Chromium: six charts, 24 territory shapes on
+    the map, four tables with a row per territory and per move, no console error."""
+    _check_demo_report(demo_result / "report.html")
+
+
+def _check_demo_report(report: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    from browser import open_browser, rendered_figures
+
+    moved = pd.read_csv(report.parent / "alignment.csv")["moved"].sum()
+    driver = open_browser()
+    try:
+        driver.get(report.as_uri())
+        assert rendered_figures(driver, 6) == [
+            "map",
+            "balance-potential",
+            "balance-workload_hours",
+            "disruption",
+            "quota",
+            "fairness",
+        ]
+
+        def count(selector: str) -> int:
+            return len(driver.find_elements(By.CSS_SELECTOR, selector))
+
+        assert count("#figure-map .scatterlayer path.js-fill") == 24
+        assert count("#figure-balance-potential .barlayer .point") == 48
+        tables = driver.find_elements(By.CSS_SELECTOR, "table.report-table")
+        assert [t.get_attribute("data-table") for t in tables] == [
+            "comparison",
+            "disruption",
+            "moves",
+            "territories",
+        ]
+        assert count("table[data-table=territories] tbody tr") == 24
+        assert count("table[data-table=moves] tbody tr") == min(moved, 200)
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    finally:
+        driver.quit()
+    assert errors == []
 
 
 def test_quota_command_on_the_current_alignment(tmp_path: Path) -> None:

@@ -31,13 +31,13 @@ from shapely.geometry import MultiPolygon, Polygon, box
 from territory_opt.errors import InputError
 from territory_opt.maps import (
     PALETTE,
-    _greedy_colours,
     compactness,
     compactness_of_dissolved,
     dissolve_territories,
     draw_map,
     piece_counts,
     polsby_popper,
+    territory_colours,
     write_geopackage,
     write_territories_geojson,
 )
@@ -224,7 +224,7 @@ def test_greedy_colours_separate_touching_territories(
     dissolved: gpd.GeoDataFrame,
 ) -> None:
     """T-SQ and 02142 touch and get colours 0 and 1; the others reuse colour 0."""
-    assert _greedy_colours(dissolved) == [
+    assert territory_colours(dissolved) == [
         PALETTE[0],
         PALETTE[1],
         PALETTE[0],

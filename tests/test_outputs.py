@@ -22,7 +22,7 @@ def test_failure_while_writing_leaves_nothing(tmp_path: Path, monkeypatch) -> No
     run = _run(tmp_path)
     real = outputs._write_files
 
-    def half_then_fail(run, folder: Path, extras=None) -> None:
+    def half_then_fail(run, folder: Path, extras=None, timings_s=None) -> None:
         (folder / "alignment.csv").write_text("account_id\n")
         raise KeyboardInterrupt
 
@@ -39,9 +39,12 @@ def test_failure_while_writing_leaves_nothing(tmp_path: Path, monkeypatch) -> No
     write_results(run, target)
     assert sorted(p.name for p in target.iterdir()) == [
         "alignment.csv",
+        "manifest.json",
         "metrics.json",
+        "report.html",
         "scenario.yaml",
         "territories.csv",
+        "workbook.xlsx",
     ]
 
 
@@ -53,7 +56,7 @@ def test_existing_folder_kept_when_replacement_fails(
     target = write_results(run, tmp_path / "result")
     before = (target / "metrics.json").read_text()
 
-    def fail(run, folder: Path, extras=None) -> None:
+    def fail(run, folder: Path, extras=None, timings_s=None) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(outputs, "_write_files", fail)

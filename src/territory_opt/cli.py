@@ -1,4 +1,4 @@
-"""Command line: ``territory-opt solve|validate|schema``.
+"""Command line: ``territory-opt solve|validate|compare|sweep|show|...``.
 
 Exit codes: 0 solved (optimal or feasible), 1 solver error or invalid answer,
 2 bad input, 3 infeasible, 4 no alignment found within the time limit,
@@ -33,19 +33,15 @@ from territory_opt.errors import (
     preview_ids,
 )
 from territory_opt.extras import Extras, run_extras
-from territory_opt.joint import solve_jointly
-from territory_opt.outputs import (
-    territory_indices,
-    write_folder,
-    write_results,
-)
+from territory_opt.outputs import territory_indices, write_folder, write_results
 from territory_opt.presolve import check_presolve
 from territory_opt.problem import Problem
 from territory_opt.quota.run import QuotaOutcome
 from territory_opt.result import SolveResult, Status
+from territory_opt.runner import add_extras, solve_run
 from territory_opt.scenario import load_scenario, scenario_json_schema
 from territory_opt.scorecard import scorecard, territory_table
-from territory_opt.solve import Run, load_inputs, load_problem, solve_problem
+from territory_opt.solve import Run, load_problem, solve_problem
 from territory_opt.tables import read_text_table
 
 EXIT_OK = 0
@@ -77,6 +73,9 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     logging.basicConfig(
         level=level, handlers=[handler], format="%(message)s", force=True
     )
+    # Dask's own loggers say INFO about every worker; show them with -vv only.
+    for name in ("distributed", "dask"):
+        logging.getLogger(name).setLevel(level if verbose >= 2 else logging.WARNING)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -233,39 +232,34 @@ def _solve(
                 f"{folder}: the result folder exists already; pass --force to "
                 f"replace it or --out to write elsewhere"
             )
-        problem, polygons = load_inputs(scenario)
-        joint = None
-        if scenario.quota is not None and scenario.quota.joint_design is not None:
-            joint = solve_jointly(scenario, problem)
-            problem, result = joint.problem, joint.result
-        else:
-            result = _solve_with_progress(
+        run, timings, joint_report, chosen = solve_run(
+            scenario,
+            lambda problem, scenario: _solve_with_progress(
                 lambda: solve_problem(problem, scenario.solver),
                 scenario.solver.time_limit_s,
                 quiet,
-            )
+            ),
+        )
     except InfeasibleSpecificationError as exc:
         err.print(f"[red]infeasible[/red]: {exc}", highlight=False)
         return EXIT_INFEASIBLE
     except TerritoryOptError as exc:
         err.print(f"[red]error[/red]: {exc}", highlight=False)
         return exc.exit_code
-    run = Run(scenario=scenario, problem=problem, result=result, polygons=polygons)
     if not quiet:
         _print_summary(run)
     if run.result.has_alignment:
         try:
-            chosen = joint.design.best if joint is not None else None
-            extras = run_extras(
-                scenario,
-                problem,
-                territory_indices(run),
-                quota=None if chosen is None else chosen.outcome,
-                joint=None if joint is None else joint.report(),
+            outcome = add_extras(run, timings, joint_report, chosen)
+            if not quiet and outcome.extras is not None:
+                _print_extras(outcome.extras)
+            written = write_results(
+                run,
+                folder,
+                force=force,
+                extras=outcome.extras,
+                timings_s=outcome.timings_s,
             )
-            if not quiet:
-                _print_extras(extras)
-            written = write_results(run, folder, force=force, extras=extras)
         except TerritoryOptError as exc:
             err.print(f"[red]error[/red]: {exc}", highlight=False)
             return exc.exit_code
@@ -574,6 +568,222 @@ def _latest_date(opportunities: pd.DataFrame) -> str:
         if len(dates)
         else pd.Timestamp.today().date().isoformat()
     )
+
+
+def _cell(value: object, metric: str) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else ""
+    if isinstance(value, int | float):
+        if metric.endswith("share"):
+            return f"{100 * value:.2f}%"
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
+
+
+def _print_comparison(frame: pd.DataFrame, title: str) -> None:
+    """The comparison as a rich table; the best value of each row in green."""
+    labels = list(frame.attrs["labels"])
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(
+            str(column),
+            justify="left" if column in ("metric", "best") else "right",
+            overflow="fold",
+        )
+    for record in frame.to_dict("records"):
+        best = set(str(record["best"]).split("; "))
+        cells = []
+        for column in frame.columns:
+            text = _cell(record[column], record["metric"])
+            if column in labels and column in best and text:
+                text = f"[bold green]{text}[/bold green]"
+            cells.append(text)
+        table.add_row(*cells)
+    out.print(table)
+
+
+def _result_folder_of(
+    path: Path, runs_dir: Path | None, time_limit: float | None, force: bool
+) -> Path:
+    """A result folder as it is, or a scenario YAML solved into one."""
+    from territory_opt.runner import run_scenario
+
+    if path.is_dir():
+        return path
+    scenario = load_scenario(path).with_overrides(time_limit_s=time_limit)
+    folder = (
+        runs_dir / scenario.name if runs_dir is not None else scenario.output_folder()
+    )
+    if folder.exists() and not force:
+        raise InputErrorForCli(
+            f"{folder}: the result folder of {path} exists already; pass --force to "
+            f"solve again, --runs to write elsewhere, or give the folder itself"
+        )
+    outcome = run_scenario(scenario)
+    if not outcome.run.result.has_alignment:
+        raise InputErrorForCli(
+            f"{path}: no alignment to compare ({outcome.run.result.status}: "
+            f"{outcome.run.result.message})"
+        )
+    err.print(f"solved {path} ({outcome.run.result.status}) into {folder}")
+    return write_results(
+        outcome.run,
+        folder,
+        force=force,
+        extras=outcome.extras,
+        timings_s=outcome.timings_s,
+    )
+
+
+@app.command()
+def compare(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="RESULT_OR_SCENARIO...",
+            help="Result folders, or scenario YAML files to solve first.",
+        ),
+    ],
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="Column the deltas refer to; default: current."),
+    ] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write the table as CSV.")] = None,
+    html: Annotated[
+        Path | None, typer.Option(help="Write the table as an HTML page.")
+    ] = None,
+    runs: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the results of scenario files."),
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(help="Seconds per scenario solved.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Solve scenarios again over their old results.")
+    ] = False,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Compare the current alignment and runs side by side, with deltas and the
+    best value of every scorecard figure marked."""
+    from territory_opt.compare import compare_results
+    from territory_opt.report import write_comparison_report
+
+    _setup_logging(verbose, False)
+    try:
+        folders = [_result_folder_of(p, runs, time_limit, force) for p in inputs]
+        columns, frame = compare_results(folders, baseline)
+    except TerritoryOptError as exc:
+        _fail(exc)
+    _print_comparison(frame, f"comparison (deltas against {frame.attrs['baseline']})")
+    if csv is not None:
+        frame.to_csv(csv, index=False)
+        out.print(f"table written to [bold]{csv}[/bold]")
+    if html is not None:
+        write_comparison_report("comparison", columns, frame, html)
+        out.print(f"page written to [bold]{html}[/bold]")
+
+
+@app.command()
+def sweep(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO")],
+    settings: Annotated[
+        list[str],
+        typer.Option(
+            "--set", help="KEY=V1,V2,... a dotted scenario key and its values."
+        ),
+    ],
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of a running Dask scheduler; default: local."),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Local Dask workers.")] = 2,
+    balance_metric: Annotated[
+        str | None, typer.Option(help="Metric whose CV measures balance.")
+    ] = None,
+    out_dir: OutOpt = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing folder.")] = False,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Solve a grid of variants of a scenario in parallel (Dask) and compare them,
+    marking the variants no other beats on balance, disruption and travel."""
+    import distributed  # noqa: F401  (its logging set-up must come before ours)
+
+    from territory_opt.manifest import build_manifest, write_manifest
+    from territory_opt.sweep import parse_setting, run_sweep, write_sweep
+
+    _setup_logging(verbose, False)
+    started = time.perf_counter()
+    try:
+        parsed = [parse_setting(text) for text in settings]
+        scenario = load_scenario(scenario_path)
+        folder = out_dir or scenario.output_folder().with_name(f"{scenario.name}_sweep")
+        if folder.exists() and not force:
+            raise InputErrorForCli(
+                f"{folder}: the sweep folder exists already; pass --force to "
+                f"replace it or --out to write elsewhere"
+            )
+        result = run_sweep(
+            scenario_path,
+            parsed,
+            scheduler=scheduler,
+            workers=workers,
+            balance_metric=balance_metric,
+        )
+
+        def fill(target: Path) -> None:
+            write_sweep(result, target)
+            facts = {
+                "name": scenario.name,
+                "path": str(scenario.source_path),
+                "sha256": scenario.source_sha256,
+                "settings": {s.key: list(s.values) for s in parsed},
+                "scheduler": scheduler or f"local, {workers} worker(s)",
+            }
+            timings = {"sweep": time.perf_counter() - started}
+            write_manifest(target, build_manifest(facts, {}, timings, []))
+
+        written = write_folder(folder, fill, force=force)
+    except TerritoryOptError as exc:
+        _fail(exc)
+    shown = result.variants[
+        ["label", "status", "balance_cv", "disruption_share", "travel_km"]
+        + ["non_dominated"]
+    ]
+    grid = Table(title=f"sweep of {scenario.name}: {len(shown)} variants")
+    for column in shown.columns:
+        grid.add_column(str(column), overflow="fold")
+    for record in shown.to_dict("records"):
+        grid.add_row(*[_cell(record[c], str(c)) for c in shown.columns])
+    out.print(grid)
+    out.print(f"sweep written to [bold]{written}[/bold]")
+
+
+@app.command()
+def show(
+    result: Annotated[Path, typer.Argument(metavar="RESULT", help="Result folder.")],
+) -> None:
+    """Print the run manifest of a result folder."""
+    from territory_opt.manifest import read_manifest
+
+    try:
+        manifest = read_manifest(result)
+    except TerritoryOptError as exc:
+        _fail(exc)
+    table = Table(title=f"manifest of {result}", show_header=False)
+    table.add_column("key")
+    table.add_column("value", overflow="fold")
+    for section, value in manifest.items():
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                table.add_row(f"{section}.{key}", str(inner))
+        elif isinstance(value, list):
+            table.add_row(section, " ".join(str(v) for v in value))
+        else:
+            table.add_row(section, str(value))
+    out.print(table)
 
 
 def main() -> None:

@@ -362,7 +362,7 @@ def draw_map(
     territories = _wgs84_frame(dissolved)
     territory_ids = [str(t) for t in territories["territory_id"]]
     labels = _alignment_labels(territory_of_ids, len(units), territory_ids)
-    colour_of = dict(zip(territory_ids, _greedy_colours(territories), strict=True))
+    colour_of = dict(zip(territory_ids, territory_colours(territories), strict=True))
 
     figure = Figure(figsize=size_inches, dpi=dpi)
     FigureCanvasAgg(figure)
@@ -538,7 +538,7 @@ def _property_converter(column: pd.Series) -> Any:
     return lambda v: float(v) if not _missing(v) and np.isfinite(v) else None
 
 
-def _greedy_colours(territories: gpd.GeoDataFrame) -> list[str]:
+def territory_colours(territories: gpd.GeoDataFrame) -> list[str]:
     """Palette colour per territory; touching territories differ where possible.
 
     Territories are coloured in order of decreasing number of neighbours (ties by

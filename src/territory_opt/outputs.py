@@ -12,18 +12,19 @@ import logging
 import os
 import platform
 import shutil
+import time
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from territory_opt import __version__
 from territory_opt.errors import InputError
 from territory_opt.extras import Extras
 from territory_opt.formatting import json_ready
+from territory_opt.manifest import build_manifest, package_versions, write_manifest
+from territory_opt.problem import Problem
 from territory_opt.scorecard import (
     account_distances_km,
     current_alignment,
@@ -37,16 +38,6 @@ logger = logging.getLogger(__name__)
 
 class OutputExistsError(InputError):
     """The result folder exists and overwriting was not asked for."""
-
-
-def _versions() -> dict[str, str]:
-    found = {"territory_opt": __version__, "python": platform.python_version()}
-    for package in ("ortools", "pulp", "highspy", "numpy", "pandas", "pydantic"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = "not installed"
-    return found
 
 
 def territory_indices(run: Run) -> np.ndarray:
@@ -92,11 +83,8 @@ def metrics_document(run: Run) -> dict[str, Any]:
             "allowed_pairs": int(len(problem.pair_account)),
         },
         "solve": run.result.report(),
-        "versions": _versions(),
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-        },
+        "versions": package_versions(),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
     }
     if run.result.assignment is not None:
         document["scorecard"] = scorecard(problem, territory_indices(run))
@@ -150,11 +138,17 @@ def write_folder(
 
 
 def write_results(
-    run: Run, folder: Path, *, force: bool = False, extras: Extras | None = None
+    run: Run,
+    folder: Path,
+    *,
+    force: bool = False,
+    extras: Extras | None = None,
+    timings_s: dict[str, float] | None = None,
 ) -> Path:
     """Write the result folder of ``run`` atomically and return its path.
 
-    ``extras`` adds the quota, comp and forecast files and metrics sections.
+    ``extras`` adds the quota, comp and forecast files and metrics sections;
+    ``timings_s`` (seconds per step) goes into ``manifest.json``.
 
     Raises
     ------
@@ -162,65 +156,124 @@ def write_results(
         When ``folder`` exists and ``force`` is false.
     """
     return write_folder(
-        folder, lambda target: _write_files(run, target, extras), force=force
+        folder,
+        lambda target: _write_files(run, target, extras, timings_s or {}),
+        force=force,
     )
 
 
-def _write_shapes(run: Run, table: pd.DataFrame, folder: Path) -> dict[str, Any]:
-    """territories.geojson, territories.gpkg and map.png; returns compactness."""
-    from territory_opt.maps import (
-        compactness_of_dissolved,
-        dissolve_territories,
-        draw_map,
-        write_geopackage,
-        write_territories_geojson,
-    )
+def dissolved_territories(run: Run, table: pd.DataFrame) -> Any:
+    """One shape per territory with its figures, or None without polygons."""
+    if run.polygons is None or run.result.assignment is None:
+        return None
+    from territory_opt.maps import dissolve_territories
+
+    return dissolve_territories(run.polygons, list(run.result.assignment), table)
+
+
+def full_metrics(
+    run: Run, extras: Extras | None = None, dissolved: Any = None
+) -> dict[str, Any]:
+    """metrics.json as a JSON-ready mapping: scorecards, solve report, extras
+    sections and, with ``dissolved`` territory shapes, their compactness."""
+    document = metrics_document(run)
+    if extras is not None:
+        document |= extras.metrics()
+    if dissolved is not None:
+        from territory_opt.maps import compactness_of_dissolved
+
+        document["compactness"] = compactness_of_dissolved(dissolved)
+    result: dict[str, Any] = json_ready(document)
+    return result
+
+
+def _write_shapes(run: Run, dissolved: Any, folder: Path) -> None:
+    """territories.geojson, territories.gpkg and map.png."""
+    from territory_opt.maps import draw_map, write_geopackage, write_territories_geojson
 
     problem = run.problem
     assignment = list(run.result.assignment or ())
-    dissolved = dissolve_territories(run.polygons, assignment, table)
     write_territories_geojson(dissolved, folder / "territories.geojson")
     write_geopackage(dissolved, folder / "territories.gpkg")
     geography = run.scenario.geography
     if geography is None or geography.map_png:
-        homes = pd.DataFrame(
-            {
-                "territory_id": problem.territory_ids,
-                "lat": problem.territory_lat,
-                "lon": problem.territory_lon,
-            }
-        )
         title = f"{run.scenario.name}: proposed alignment"
-        draw_map(run.polygons, assignment, dissolved, homes, folder / "map.png", title)
-    return compactness_of_dissolved(dissolved)
+        draw_map(
+            run.polygons,
+            assignment,
+            dissolved,
+            homes_frame(problem),
+            folder / "map.png",
+            title,
+        )
 
 
-def _write_files(run: Run, folder: Path, extras: Extras | None = None) -> None:
-    formats = set(run.scenario.output.formats)
-    document = metrics_document(run)
+def homes_frame(problem: Problem) -> pd.DataFrame:
+    """Home base of every territory: territory_id, lat, lon."""
+    return pd.DataFrame(
+        {
+            "territory_id": problem.territory_ids,
+            "lat": problem.territory_lat,
+            "lon": problem.territory_lon,
+        }
+    )
+
+
+def _write_files(
+    run: Run,
+    folder: Path,
+    extras: Extras | None = None,
+    timings_s: dict[str, float] | None = None,
+) -> None:
+    started = time.perf_counter()
+    formats: set[str] = set(run.scenario.output.formats)
     if extras is not None:
-        document |= extras.metrics()
         extras.write(folder)
     if run.scenario.source_path is not None and run.scenario.source_path.exists():
         shutil.copyfile(run.scenario.source_path, folder / "scenario.yaml")
+    dissolved = None
     if run.result.assignment is not None:
         table = territory_table(run.problem, territory_indices(run))
-        if run.polygons is not None:
-            document["compactness"] = _write_shapes(run, table, folder)
+        dissolved = dissolved_territories(run, table)
+        if dissolved is not None:
+            _write_shapes(run, dissolved, folder)
         tables = {"alignment": alignment_frame(run), "territories": table}
         for name, frame in tables.items():
             if "csv" in formats:
                 frame.round(6).to_csv(folder / f"{name}.csv", index=False)
             if "parquet" in formats:
                 frame.to_parquet(folder / f"{name}.parquet", index=False)
-    write_metrics(folder, document)
-
-
-def write_metrics(folder: Path, document: dict[str, Any]) -> Path:
-    """Write ``document`` as ``metrics.json`` in ``folder`` (NaN and infinity as
-    null) and return its path."""
-    path = folder / "metrics.json"
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(json_ready(document), handle, indent=2, default=_json_default)
+    document = full_metrics(run, extras, dissolved)
+    with open(folder / "metrics.json", "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2, default=_json_default)
         handle.write("\n")
-    return path
+    if run.result.assignment is not None:
+        _write_deliverables(run, folder, extras, document, dissolved, formats)
+    timings = dict(timings_s or {}) | {"write": time.perf_counter() - started}
+    scenario = dict(document["scenario"])
+    manifest = build_manifest(scenario, document["solve"], timings, [])
+    write_manifest(folder, manifest)
+
+
+def _write_deliverables(
+    run: Run,
+    folder: Path,
+    extras: Extras | None,
+    document: dict[str, Any],
+    dissolved: Any,
+    formats: set[str],
+) -> None:
+    """report.html, workbook.xlsx and the CRM load files, as the formats ask."""
+    if "html" in formats:
+        from territory_opt.report import ReportInputs, write_report
+
+        inputs = ReportInputs.from_run(run, extras, document, dissolved)
+        write_report(inputs, folder / "report.html")
+    if "xlsx" in formats:
+        from territory_opt.workbook import write_workbook
+
+        write_workbook(run, extras, document, folder / "workbook.xlsx")
+    if "crm" in formats:
+        from territory_opt.crm_export import write_crm_files
+
+        write_crm_files(run, folder / "crm")

@@ -307,11 +307,39 @@ class SolverSpec(StrictModel):
     cross_check: bool = False
 
 
+class CrmExportSpec(StrictModel):
+    """Settings of the Salesforce Enterprise Territory Management load files.
+
+    ``territory2_model_id`` and ``territory2_type_id`` are the 18-character ids of
+    the territory model (in planning state) and of the territory type in the
+    target org; left blank, the columns are written empty for the CRM admin to
+    fill. ``user_role`` is the ``RoleInTerritory2`` value given to every rep;
+    the access levels apply to every territory (Read, Edit or All for accounts;
+    None, Read or Edit for opportunities and cases).
+    """
+
+    territory2_model_id: str = ""
+    territory2_type_id: str = ""
+    user_role: str = "Owner"
+    account_access: Literal["Read", "Edit", "All"] = "Edit"
+    opportunity_access: Literal["None", "Read", "Edit"] = "Read"
+    case_access: Literal["None", "Read", "Edit"] = "Read"
+
+
+OutputFormat = Literal["csv", "json", "parquet", "html", "xlsx", "crm"]
+
+
 class OutputSpec(StrictModel):
-    """Where results go; the folder is relative to the scenario file."""
+    """Where results go and which files; the folder is relative to the scenario.
+
+    ``formats``: ``csv`` and ``parquet`` tables, ``json`` metrics, ``html`` the
+    self-contained report, ``xlsx`` the workbook, ``crm`` the CRM load files
+    (default: csv, json, html and xlsx).
+    """
 
     folder: Path | None = None
-    formats: tuple[Literal["csv", "json", "parquet"], ...] = ("csv", "json")
+    formats: tuple[OutputFormat, ...] = ("csv", "json", "html", "xlsx")
+    crm: CrmExportSpec = CrmExportSpec()
 
     @field_validator("folder")
     @classmethod
@@ -435,16 +463,29 @@ def load_scenario(path: str | Path) -> Scenario:
         )
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping of keys at the top level")
+    return scenario_from_mapping(data, path, hashlib.sha256(raw_bytes).hexdigest())
+
+
+def scenario_from_mapping(
+    data: dict[str, Any], path: Path, sha256: str | None = None
+) -> Scenario:
+    """Validate a scenario given as a mapping, as if read from the file ``path``.
+
+    Relative paths resolve against the folder of ``path``; ``sha256`` is
+    recorded as the scenario's hash.
+
+    Raises
+    ------
+    InputError
+        When the mapping breaks the schema; the message names each key path.
+    """
     context = {"base_dir": path.resolve().parent}
     try:
         scenario = Scenario.model_validate(data, context=context)
     except ValidationError as exc:
         raise InputError(_format_validation_error(path, exc)) from None
     return scenario.model_copy(
-        update={
-            "source_path": path.resolve(),
-            "source_sha256": hashlib.sha256(raw_bytes).hexdigest(),
-        }
+        update={"source_path": path.resolve(), "source_sha256": sha256}
     )
 
 
