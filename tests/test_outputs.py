@@ -91,7 +91,7 @@ def test_sigterm_while_writing_leaves_no_folder_and_says_so(
 
     path = _small(tmp_path)
 
-    def terminated(run, folder: Path, extras=None) -> None:
+    def terminated(run, folder: Path, *rest: object) -> None:
         (folder / "alignment.csv").write_text("account_id\n")
         os.kill(os.getpid(), signal.SIGTERM)
 

@@ -121,9 +121,12 @@ def build_territories() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build_accounts(counties: pd.DataFrame, terr: pd.DataFrame) -> pd.DataFrame:
-    """County accounts with potential, workload, revenue and current alignment."""
-    c = counties[counties["state"].isin(STATES)].sort_values("fips")
+def build_accounts(
+    counties: pd.DataFrame, terr: pd.DataFrame, states: tuple[str, ...] = STATES
+) -> pd.DataFrame:
+    """County accounts of ``states`` with potential, workload, revenue and the
+    current alignment (each county to the nearest home)."""
+    c = counties[counties["state"].isin(states)].sort_values("fips")
     c = c.reset_index(drop=True)
 
     pop = c["population"].to_numpy(dtype=float)
