@@ -44,7 +44,7 @@ TERRITORIES_CSV = HERE / "territories.csv"
 NOT_CONTIGUOUS = ("AK", "HI")
 REGIONS = 10
 TERRITORIES_PER_REGION = 15
-CAPACITY_HOURS_PER_FTE = 5_000.0
+CAPACITY_HOURS_PER_FTE = 3_500.0
 
 
 def _southeast() -> object:
@@ -78,7 +78,8 @@ def team_sizes(
     cells: list[np.ndarray], potential: np.ndarray, workload: np.ndarray
 ) -> list[float]:
     """Reps per territory: one, or more where the cell or its largest county
-    needs a team to stay inside the bands (±5 % potential, ±25 % workload).
+    needs a team to stay inside the ±5 % potential band and, with workload
+    at most 1.25 times its target, well inside the capacity.
 
     Targets shrink as teams grow, so the sizes are recomputed until stable.
     """

@@ -188,6 +188,13 @@ class _Search:
             for m, (_, limit) in zip(moved, self.budgets, strict=True)
         )
 
+    def over_band(self) -> np.ndarray:
+        """Per territory: True when a band or its capacity does not hold."""
+        outside = (self.loads > self.upper * (1 + 1e-12)) | (
+            self.loads < self.lower * (1 - 1e-12)
+        )
+        return np.asarray(outside.any(axis=0) | (self.work > self.capacity))
+
     def score(self) -> float:
         """PENALTY × excess + objective of the current alignment."""
         every = np.arange(self.k)
@@ -336,6 +343,13 @@ def improve(
         if since_best >= patience or time.perf_counter() > deadline:
             break
         units, sources, dests, delta = search.candidates()
+        over = search.over_band()
+        if over.any():
+            # While bands or capacities break, only moves that touch a
+            # territory outside its limits: the search repairs first.
+            focus = over[sources] | over[dests]
+            units, sources, dests = units[focus], sources[focus], dests[focus]
+            delta = delta[focus]
         if len(units) == 0:
             break
         allowed = (tabu_until[units] < iteration) | (score + delta < best_score - 1e-9)
@@ -354,6 +368,7 @@ def improve(
             since_best = 0
         else:
             since_best += 1
+    logger.debug("tabu search: %d iterations, best score %.6g", iteration, best_score)
     return best
 
 
