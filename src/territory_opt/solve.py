@@ -14,6 +14,7 @@ from territory_opt.contiguity import neighbour_cuts, separator_cuts
 from territory_opt.engines import resolve_engine, run_engine
 from territory_opt.errors import InputError
 from territory_opt.geography import polygon_pairs, read_edge_list, read_polygons
+from territory_opt.hierarchy import level_metrics, load_hierarchy_input
 from territory_opt.local_search import local_search
 from territory_opt.model import TerritoryModel, build_model, pair_lookup
 from territory_opt.presolve import check_presolve
@@ -37,7 +38,8 @@ def load_inputs(scenario: Scenario) -> tuple[Problem, Any]:
     Returns the problem and the accounts' polygons as a GeoDataFrame in account
     order, or None when the scenario has none.
     """
-    accounts = load_accounts(scenario.accounts, scenario.balance.keys())
+    metrics = [*scenario.balance.keys(), *level_metrics(scenario)]
+    accounts = load_accounts(scenario.accounts, list(dict.fromkeys(metrics)))
     territories = load_territories(scenario.territories)
     geography = scenario.geography
     polygons = None
@@ -55,7 +57,8 @@ def load_inputs(scenario: Scenario) -> tuple[Problem, Any]:
                 "geography.contiguity needs adjacency: give geography.adjacency "
                 "(an edge list) or geography.polygons"
             )
-    problem = build_problem(scenario, accounts, territories, pairs)
+    hierarchy = load_hierarchy_input(scenario)
+    problem = build_problem(scenario, accounts, territories, pairs, hierarchy)
     return problem, polygons
 
 
@@ -197,6 +200,10 @@ def solve_problem(problem: Problem, spec: SolverSpec) -> SolveResult:
         When a pre-solve check proves the scenario infeasible; no engine runs.
     """
     check_presolve(problem)
+    if problem.hierarchy is not None and problem.hierarchy.solve == "top_down":
+        from territory_opt.decompose import solve_top_down
+
+        return solve_top_down(problem, spec)
     model = build_model(problem)
     if problem.contiguity:
         return _solve_contiguous(model, spec)
