@@ -57,8 +57,9 @@ class Row:
     """One linear row over pair variables: lower ≤ Σ coef × x[pairs] ≤ upper.
 
     ``kind`` is ``band``, ``level_band``, ``capacity`` or ``budget``;
-    ``territory`` and ``metric`` say which, for reports. ``deviation_weight`` > 0 adds e ≥ |Σ − target| to the
-    objective with that coefficient per unit of the metric.
+    ``territory`` and ``metric`` say which, for reports. ``deviation_weight`` > 0
+    adds e ≥ |Σ − target| to the objective with that coefficient per unit of the
+    metric.
     """
 
     kind: str
