@@ -454,3 +454,6 @@ def test_top_down_parallel_equals_sequential(tmp_path: Path, engine: str) -> Non
     )
     assert parallel.result.assignment == sequential.result.assignment
     assert _groups(parallel) == GRID_ALIGNMENT
+    workers = [p["workers"] for p in parallel.result.details["top_down"]]
+    assert workers == [1, 2, 2]
+    assert [p["workers"] for p in sequential.result.details["top_down"]] == [1, 1, 1]

@@ -339,6 +339,7 @@ def solve_top_down(problem: Problem, spec: SolverSpec) -> SolveResult:
             for part, (group, ids) in zip(parts, grouped, strict=True)
         ]
         outcomes = _run_stage(problems, spec, workers, budget)
+        used = max(1, min(workers, len(problems)))
         level = "territory" if child_level < 0 else tree.levels[child_level]
         logger.info("top-down: %d part(s) into %s units", len(parts), level)
         next_parts = []
@@ -359,6 +360,7 @@ def solve_top_down(problem: Problem, spec: SolverSpec) -> SolveResult:
                     "status": str(outcome.status),
                     "objective": outcome.objective,
                     "runtime_s": round(outcome.runtime_s, 3),
+                    "workers": used,
                 }
             )
             if not outcome.has_alignment:
