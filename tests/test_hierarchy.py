@@ -385,7 +385,9 @@ GRID_TERRITORIES = [
 ]
 
 
-def _grid(folder: Path, workers: int | None = 1, solve: str = "top_down") -> Path:
+def _grid(
+    folder: Path, workers: int | None = 1, solve: str = "top_down", **extra: object
+) -> Path:
     return write_scenario(
         folder,
         _accounts(GRID),
@@ -399,6 +401,7 @@ def _grid(folder: Path, workers: int | None = 1, solve: str = "top_down") -> Pat
             "workers": workers,
         },
         solver={"threads": 1},
+        **extra,
     )
 
 
@@ -457,3 +460,61 @@ def test_top_down_parallel_equals_sequential(tmp_path: Path, engine: str) -> Non
     workers = [p["workers"] for p in parallel.result.details["top_down"]]
     assert workers == [1, 2, 2]
     assert [p["workers"] for p in sequential.result.details["top_down"]] == [1, 1, 1]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_top_down_three_stages_with_a_district_band(
+    tmp_path: Path, engine: str
+) -> None:
+    """Region, then districts (band 3 ± 0.3), then territories: a2 goes to D2, C.
+
+    Stage 2 puts a0, a6, a1 into D1 and a2, a3, a4 into D2 (a2 is the cheapest
+    account to move: 0.6 instead of 0.4 degree); stage 3 splits by nearest home.
+    """
+    path = _spread(tmp_path, True)
+    scenario = load_scenario(path)
+    hierarchy = scenario.hierarchy.model_copy(
+        update={"solve": "top_down", "workers": 1}
+    )
+    scenario = scenario.model_copy(update={"hierarchy": hierarchy})
+    run = solve_scenario(scenario.with_overrides(engine=engine))
+    assert run.result.status is Status.FEASIBLE
+    assert _groups(run) == {
+        "A": ["a0", "a6"],
+        "B": ["a1"],
+        "C": ["a2", "a3"],
+        "D": ["a4"],
+    }
+    assert run.result.objective == pytest.approx(0.8 * KM_PER_DEGREE / 6, rel=1e-6)
+    parts = run.result.details["top_down"]
+    assert [(p["part"], p["into"], p["accounts"]) for p in parts] == [
+        ("all", "region", 6),
+        ("region 'South'", "district", 6),
+        ("district 'D1'", "territory", 3),
+        ("district 'D2'", "territory", 3),
+    ]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_top_down_with_contiguity(tmp_path: Path, engine: str) -> None:
+    """On the rook-adjacent grid, top-down with contiguity keeps the grid answer
+    and the checker finds every territory connected in the whole map."""
+    edges = [(f"r{r}c{c}", f"r{r}c{c + 1}") for r in range(2) for c in range(3)] + [
+        (f"r0c{c}", f"r1c{c}") for c in range(4)
+    ]
+    pd.DataFrame(edges, columns=["from", "to"]).to_csv(
+        tmp_path / "edges.csv", index=False
+    )
+    geography = {
+        "adjacency": {"path": "edges.csv"},
+        "contiguity": True,
+        "home_units": "nearest",
+    }
+    scenario = load_scenario(_grid(tmp_path, geography=geography))
+    run = solve_scenario(scenario.with_overrides(engine=engine))
+    assert run.result.status is Status.FEASIBLE
+    assert run.result.violations == ()
+    assert _groups(run) == GRID_ALIGNMENT
+    assert run.problem.contiguity
+    roots = [run.problem.account_ids[r] for r in run.problem.roots]
+    assert [run.result.alignment()[a] for a in roots] == list(run.problem.territory_ids)
