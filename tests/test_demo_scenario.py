@@ -12,7 +12,7 @@ import pytest
 from territory_opt.checker import check_alignment
 from territory_opt.result import Status
 from territory_opt.scenario import load_scenario
-from territory_opt.scorecard import territory_table
+from territory_opt.scorecard import level_table, territory_table
 from territory_opt.solve import solve_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +61,10 @@ def test_demo_solves_within_every_band(engine: str) -> None:
     assert (table["potential_deviation_share"].abs() <= 0.05 + 1e-9).all()
     assert (table["workload_hours_deviation_share"].abs() <= 0.10 + 1e-9).all()
     assert (table["capacity_used_share"] <= 1 + 1e-9).all()
+    levels = level_table(run.problem, territory_of)
+    districts = levels[levels["level"] == "district"]
+    assert len(districts) == 6
+    assert (districts["potential_deviation_share"].abs() <= 0.03 + 1e-9).all()
     moved = np.mean(territory_of != run.problem.current)
     assert moved <= 0.35 + 1e-9
     assert run.result.best_bound is not None

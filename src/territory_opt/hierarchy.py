@@ -287,6 +287,12 @@ def build_hierarchy(
         level = levels.index(name)
         for metric, spec in specs.items():
             values = metric_values[metric]
+            if float(values.sum()) <= 0:
+                raise InputError(
+                    f"hierarchy.balance.{name}.{metric}: the accounts' {metric} adds "
+                    f"up to {float(values.sum()):g}; a metric with no total cannot be "
+                    f"balanced, remove it"
+                )
             per_territory = balance_targets.get(metric, float(values.sum()) * share)
             target = np.bincount(
                 territory_unit[level],
