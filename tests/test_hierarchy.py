@@ -518,3 +518,16 @@ def test_top_down_with_contiguity(tmp_path: Path, engine: str) -> None:
     assert run.problem.contiguity
     roots = [run.problem.account_ids[r] for r in run.problem.roots]
     assert [run.result.alignment()[a] for a in roots] == list(run.problem.territory_ids)
+
+
+def test_cli_prints_one_line_per_level(tmp_path: Path) -> None:
+    """The solve summary has a line per level with its largest deviations."""
+    from typer.testing import CliRunner
+
+    from territory_opt.cli import app
+
+    path = _spread(tmp_path, False)
+    result = CliRunner().invoke(app, ["solve", str(path), "--engine", "highs"])
+    assert result.exit_code == 0, result.output
+    assert "district (2 units): max deviation potential 33.33%" in result.output
+    assert "region (1 units): max deviation potential 0.00%" in result.output
