@@ -198,7 +198,9 @@ FOUR = [
 ]
 
 
-def _spread(folder: Path, district_band: bool) -> Path:
+def _spread(
+    folder: Path, district_band: bool, tolerance: float = 0.1, weight: float = 1.0
+) -> Path:
     """Districts from the territories' parent column, the region from a table."""
     folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame({"unit": ["D1", "D2"], "parent": ["South", "South"]}).to_csv(
@@ -209,14 +211,16 @@ def _spread(folder: Path, district_band: bool) -> Path:
         "table": {"path": "hierarchy.csv"},
     }
     if district_band:
-        hierarchy["balance"] = {"district": {"potential": {"tolerance": 0.1}}}
+        hierarchy["balance"] = {
+            "district": {"potential": {"tolerance": tolerance, "weight": weight}}
+        }
     return write_scenario(
         folder,
         _accounts(SPREAD),
         FOUR,
         territories={"columns": {"parent": "district"}},
         balance={"potential": {"tolerance": 0.9, "weight": 0.0}},
-        objective={"travel": 1.0, "balance": 0.0},
+        objective={"travel": 1.0, "balance": 1.0},
         hierarchy=hierarchy,
     )
 
@@ -252,6 +256,20 @@ def test_district_band_binds(tmp_path: Path, engine: str) -> None:
         "D": ["a4"],
     }
     assert banded.result.objective == pytest.approx(0.8 * KM_PER_DEGREE / 6, rel=1e-6)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_district_deviation_weight_in_the_objective(
+    tmp_path: Path, engine: str
+) -> None:
+    """A wide district band (±50 %) with weight 1: D1 4 and D2 2 of target 3 cost
+    mean |dev| 1/3, less than the 0.2 degree (3.7 km / 6) of moving a2 to C."""
+    path = _spread(tmp_path, True, tolerance=0.5, weight=1.0)
+    run = solve_scenario(load_scenario(path).with_overrides(engine=engine))
+    assert run.result.status is Status.OPTIMAL
+    assert _groups(run)["B"] == ["a1", "a2"]
+    expected = 0.6 * KM_PER_DEGREE / 6 + 1 / 3
+    assert run.result.objective == pytest.approx(expected, rel=1e-6)
 
 
 def test_checker_reports_a_district_outside_its_band(tmp_path: Path) -> None:
@@ -531,3 +549,60 @@ def test_cli_prints_one_line_per_level(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "district (2 units): max deviation potential 33.33%" in result.output
     assert "region (1 units): max deviation potential 0.00%" in result.output
+
+
+def _grid_kept(folder: Path, tolerance: float) -> Path:
+    """The grid with r0c1 kept within region E, solved top-down."""
+    return write_scenario(
+        folder,
+        _accounts(GRID, home_region={"r0c1": "E"}),
+        GRID_TERRITORIES,
+        balance={"potential": {"tolerance": tolerance, "weight": 0.0}},
+        objective={"travel": 1.0, "balance": 0.0},
+        hierarchy={
+            "levels": ["region"],
+            "columns": {"region": "region"},
+            "keep_within": {"region": "home_region"},
+            "solve": "top_down",
+            "workers": 1,
+        },
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_top_down_keeps_accounts_within_their_region(
+    tmp_path: Path, engine: str
+) -> None:
+    """r0c1 kept within E: W = {r0c0 | r1c0, r1c1}, E = {r0c1..r0c3 | r1c2, r1c3}.
+
+    Bands of 1 to 3 accounts per territory; r0c1 is 0.15 degree from E-top's
+    home and about 0.18 from E-bottom's, so it joins E-top.
+    """
+    run = solve_scenario(
+        load_scenario(_grid_kept(tmp_path, 0.5)).with_overrides(engine=engine)
+    )
+    assert run.result.status is Status.FEASIBLE
+    assert _groups(run) == {
+        "E-bottom": ["r1c2", "r1c3"],
+        "E-top": ["r0c1", "r0c2", "r0c3"],
+        "W-bottom": ["r1c0", "r1c1"],
+        "W-top": ["r0c0"],
+    }
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_top_down_part_infeasible_is_reported(tmp_path: Path, engine: str) -> None:
+    """With exactly 2 accounts per territory the region stage leaves E with 5
+    accounts (its band allows 3 to 5), which its 2 territories cannot split; the
+    monolithic solve finds an alignment."""
+    scenario = load_scenario(_grid_kept(tmp_path, 0.3)).with_overrides(engine=engine)
+    top_down = solve_scenario(scenario)
+    assert top_down.result.status is Status.INFEASIBLE
+    assert top_down.result.assignment is None
+    assert top_down.result.message.startswith(
+        "top-down stopped at region 'E' (placing its accounts into territory units)"
+    )
+    assert "does not prove the whole scenario infeasible" in top_down.result.message
+    hierarchy = scenario.hierarchy.model_copy(update={"solve": "monolithic"})
+    whole = solve_scenario(scenario.model_copy(update={"hierarchy": hierarchy}))
+    assert whole.result.status is Status.OPTIMAL
