@@ -23,7 +23,7 @@ venv: $(RUN_STAMP)
 
 demo: $(RUN_STAMP)
 	$(BIN)/territory-opt solve $(DEMO) --force
-	@echo "Demo results: results/southeast_medtech/ (alignment.csv, territories.csv, metrics.json, quotas.csv, comp.csv, territories.geojson, map.png)"
+	@echo "Demo results: results/southeast_medtech/ (alignment.csv, territories.csv, levels.csv, metrics.json, quotas.csv, comp.csv, territories.geojson, map.png)"
 
 test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
