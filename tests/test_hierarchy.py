@@ -606,3 +606,30 @@ def test_top_down_part_infeasible_is_reported(tmp_path: Path, engine: str) -> No
     hierarchy = scenario.hierarchy.model_copy(update={"solve": "monolithic"})
     whole = solve_scenario(scenario.model_copy(update={"hierarchy": hierarchy}))
     assert whole.result.status is Status.OPTIMAL
+
+
+def test_unknown_hierarchy_key_is_rejected(tmp_path: Path) -> None:
+    """A misspelt key is named with the valid ones; an unknown mode is refused."""
+    path = write_scenario(
+        tmp_path,
+        _accounts(LINE),
+        EAST_WEST,
+        hierarchy={"levels": ["region"], "keep_inside": {}},
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert (
+        "hierarchy: unknown key(s) keep_inside; valid keys are: balance, columns, "
+        "keep_within, levels, solve, table, workers"
+    ) in str(caught.value)
+    path = write_scenario(
+        tmp_path,
+        _accounts(LINE),
+        EAST_WEST,
+        hierarchy={"levels": ["region"], "solve": "sideways"},
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert "hierarchy.solve: Input should be 'monolithic' or 'top_down'" in str(
+        caught.value
+    )
