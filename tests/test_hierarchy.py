@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import ENGINES, write_scenario
 from territory_opt.checker import check_alignment
@@ -633,3 +636,49 @@ def test_unknown_hierarchy_key_is_rejected(tmp_path: Path) -> None:
     assert "hierarchy.solve: Input should be 'monolithic' or 'top_down'" in str(
         caught.value
     )
+
+
+@settings(max_examples=12)
+@given(
+    potentials=st.lists(st.integers(1, 5), min_size=6, max_size=9),
+    columns=st.lists(st.integers(0, 9), min_size=9, max_size=9),
+)
+def test_top_down_is_verified_and_never_beats_the_monolithic_optimum(
+    potentials: list[int], columns: list[int]
+) -> None:
+    """Random accounts on a line, 4 territories in 2 districts: a top-down
+    alignment passes the full checker and costs at least the monolithic optimum."""
+    cells = {f"a{i}": (0.0, 0.1 * columns[i]) for i in range(len(potentials))}
+    accounts = _accounts(cells)
+    for row, potential in zip(accounts, potentials, strict=False):
+        row["potential"] = potential
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_scenario(
+            Path(folder),
+            accounts,
+            [dict(t, lon=0.3 * i) for i, t in enumerate(FOUR)],
+            balance={"potential": {"tolerance": 0.6, "weight": 0.5}},
+            objective={"travel": 1.0, "balance": 1.0},
+            hierarchy={
+                "levels": ["district"],
+                "columns": {"district": "district"},
+                "balance": {"district": {"potential": {"tolerance": 0.3}}},
+                "solve": "top_down",
+                "workers": 1,
+            },
+            solver={"engine": "highs", "threads": 1},
+        )
+        scenario = load_scenario(path)
+        try:
+            top_down = solve_scenario(scenario)
+        except InfeasibleSpecificationError:
+            return
+        hierarchy = scenario.hierarchy.model_copy(update={"solve": "monolithic"})
+        whole = solve_scenario(scenario.model_copy(update={"hierarchy": hierarchy}))
+    if not top_down.result.has_alignment:
+        return
+    index = top_down.problem.territory_index()
+    territory_of = np.array([index[t] for t in top_down.result.assignment or ()])
+    assert check_alignment(top_down.problem, territory_of) == []
+    assert whole.result.status is Status.OPTIMAL
+    assert top_down.result.objective >= whole.result.objective - 1e-6
