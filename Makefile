@@ -23,7 +23,7 @@ venv: $(RUN_STAMP)
 
 demo: $(RUN_STAMP)
 	$(BIN)/territory-opt solve $(DEMO) --force
-	@echo "Demo results: results/southeast_medtech/ (report.html: open it in a browser; workbook.xlsx; crm/ load files; alignment.csv, territories.csv, metrics.json, manifest.json, quotas.csv, comp.csv, territories.geojson, map.png)"
+	@echo "Demo results: results/southeast_medtech/ (report.html: open it in a browser; workbook.xlsx; crm/ load files; alignment.csv, territories.csv, levels.csv, metrics.json, manifest.json, quotas.csv, comp.csv, territories.geojson, map.png)"
 
 # The demo's result against two variants; run `make demo` first.
 compare-demo: $(RUN_STAMP)

@@ -12,7 +12,7 @@ import pytest
 from territory_opt.checker import check_alignment
 from territory_opt.result import Status
 from territory_opt.scenario import Scenario, load_scenario
-from territory_opt.scorecard import territory_table
+from territory_opt.scorecard import level_table, territory_table
 from territory_opt.solve import Run, solve_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +57,10 @@ def _check_demo_run(scenario: Scenario, workload_band: float) -> Run:
     assert (table["potential_deviation_share"].abs() <= 0.05 + 1e-9).all()
     assert (table["workload_hours_deviation_share"].abs() <= workload_band + 1e-9).all()
     assert (table["capacity_used_share"] <= 1 + 1e-9).all()
+    levels = level_table(run.problem, territory_of)
+    districts = levels[levels["level"] == "district"]
+    assert len(districts) == 6
+    assert (districts["potential_deviation_share"].abs() <= 0.03 + 1e-9).all()
     moved = np.mean(territory_of != run.problem.current)
     assert moved <= 0.35 + 1e-9
     assert run.result.best_bound is not None

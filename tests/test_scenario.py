@@ -92,6 +92,7 @@ def test_json_schema_describes_every_section() -> None:
         "objective",
         "constraints",
         "geography",
+        "hierarchy",
         "quota",
         "forecast",
         "solver",

@@ -76,6 +76,8 @@ def check_alignment(problem: Problem, territory_of: np.ndarray) -> list[str]:
                     f"{fmt(balance.upper[t])}]"
                 )
 
+    issues += _hierarchy_issues(problem, territory_of)
+
     if problem.capacity_enforced:
         load = np.bincount(territory_of, weights=problem.workload_hours, minlength=k)
         for t in range(k):
@@ -121,6 +123,37 @@ def check_alignment(problem: Problem, territory_of: np.ndarray) -> list[str]:
     return issues
 
 
+def _hierarchy_issues(problem: Problem, territory_of: np.ndarray) -> list[str]:
+    """Keep-within units and level bands, from the units of each territory."""
+    tree = problem.hierarchy
+    if tree is None:
+        return []
+    issues = []
+    ids, tids = problem.account_ids, problem.territory_ids
+    for level, unit_of in tree.keep_within:
+        name, units = tree.levels[level], tree.unit_ids[level]
+        landed = tree.territory_unit[level][territory_of]
+        for a in np.nonzero((unit_of >= 0) & (landed != unit_of))[0][:20]:
+            issues.append(
+                f"account '{ids[a]}' must stay within {name} '{units[unit_of[a]]}' "
+                f"but sits in '{tids[territory_of[a]]}' of {name} "
+                f"'{units[landed[a]]}'"
+            )
+    for balance in tree.balances:
+        name, units = tree.levels[balance.level], tree.unit_ids[balance.level]
+        per_territory = np.bincount(
+            territory_of, weights=balance.values, minlength=problem.n_territories
+        )
+        for u, unit in enumerate(units):
+            load = float(per_territory[tree.territory_unit[balance.level] == u].sum())
+            if _over(load, balance.upper[u]) or _under(load, balance.lower[u]):
+                issues.append(
+                    f"{name} '{unit}' holds {fmt(load)} of {balance.metric}, outside "
+                    f"its band [{fmt(balance.lower[u])}, {fmt(balance.upper[u])}]"
+                )
+    return issues
+
+
 def objective_value(problem: Problem, territory_of: np.ndarray) -> float:
     """The objective of an alignment, computed from its definition (model docstring)."""
     k = problem.n_territories
@@ -149,12 +182,29 @@ def objective_value(problem: Problem, territory_of: np.ndarray) -> float:
         load = np.bincount(territory_of, weights=balance.values, minlength=k)
         deviation = np.abs(load - balance.target) / balance.target
         value += problem.balance_weight * balance.weight * float(deviation.mean())
+    tree = problem.hierarchy
+    for level_balance in tree.balances if tree is not None else ():
+        assert tree is not None
+        if problem.balance_weight * level_balance.weight == 0:
+            continue
+        level = level_balance.level
+        unit_load = np.bincount(
+            tree.territory_unit[level][territory_of],
+            weights=level_balance.values,
+            minlength=len(tree.unit_ids[level]),
+        )
+        gaps = np.abs(unit_load - level_balance.target) / level_balance.target
+        value += problem.balance_weight * level_balance.weight * float(gaps.mean())
     return value
 
 
 def _km(problem: Problem, territory_of: np.ndarray) -> np.ndarray:
     from territory_opt.geo import haversine_km
 
+    if problem.home_km is not None:
+        return np.asarray(
+            problem.home_km[np.arange(len(territory_of)), territory_of], dtype=float
+        )
     return np.asarray(
         haversine_km(
             problem.account_lat,

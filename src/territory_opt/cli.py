@@ -40,7 +40,12 @@ from territory_opt.quota.run import QuotaOutcome
 from territory_opt.result import SolveResult, Status
 from territory_opt.runner import add_extras, solve_run
 from territory_opt.scenario import load_scenario, scenario_json_schema
-from territory_opt.scorecard import scorecard, territory_table
+from territory_opt.scorecard import (
+    level_summary,
+    level_table,
+    scorecard,
+    territory_table,
+)
 from territory_opt.solve import Run, load_problem, solve_problem
 from territory_opt.tables import read_text_table
 
@@ -329,6 +334,15 @@ def _print_summary(run: Run) -> None:
             f"within ±5% {100 * s['within_5pct_share']:.0f}%, "
             f"max deviation {100 * s['max_abs_deviation_share']:.2f}%"
         )
+    levels = level_table(run.problem, territory_of)
+    if levels is not None:
+        for name, level in level_summary(levels).items():
+            worst = ", ".join(
+                f"{metric} {100 * share:.2f}%"
+                for metric, share in level["max_abs_deviation_share"].items()
+                if metric in {"potential", *metrics}
+            )
+            out.print(f"{name} ({level['units']} units): max deviation {worst}")
     moved = card["disruption"]
     if moved.get("accounts_compared"):
         out.print(

@@ -27,6 +27,10 @@ Constraints
                 the account share (b' = 1) and the potential share (b' = potential)
     (family)    x[a, t] = x[f, t] for every member a of family f's first member f
     (lock)      implied: a locked account has one allowed pair.
+    (level band) the band and deviation above over the territories of each
+                district or region u: Σ_{t ∈ T(u)} Σ_a v[a, m] x[a, t] around
+                τ[u, m] = Σ_{t ∈ T(u)} τ[t, m]; accounts kept within a unit have
+                pairs only to its territories (territory_opt.hierarchy).
     (contiguity) Σ_{s ∈ S} x[s, t] ≥ x[a, t] (+ x[b, t] − 1 without a home unit)
                 for a separator S between a and the home unit (or b), added in
                 rounds for the pieces that the previous solution left apart.
@@ -55,9 +59,10 @@ from territory_opt.problem import Problem
 class Row:
     """One linear row over pair variables: lower ≤ Σ coef × x[pairs] ≤ upper.
 
-    ``kind`` is ``band``, ``capacity`` or ``budget``; ``territory`` and ``metric``
-    say which, for reports. ``deviation_weight`` > 0 adds e ≥ |Σ − target| to the
-    objective with that coefficient per unit of the metric.
+    ``kind`` is ``band``, ``level_band``, ``capacity`` or ``budget``;
+    ``territory`` and ``metric`` say which, for reports. ``deviation_weight`` > 0
+    adds e ≥ |Σ − target| to the objective with that coefficient per unit of the
+    metric.
     """
 
     kind: str
@@ -180,6 +185,34 @@ def build_model(problem: Problem) -> TerritoryModel:
                     deviation_weight=scale / float(balance.target[t]),
                     territory=t,
                     metric=balance.metric,
+                )
+            )
+
+    # Level bands: the sum over a district's (region's) territories, one row per
+    # unit and metric, around the sum of their targets (territory_opt.hierarchy).
+    hierarchy = problem.hierarchy
+    level_balances = hierarchy.balances if hierarchy is not None else ()
+    for level_balance in level_balances:
+        assert hierarchy is not None
+        level = level_balance.level
+        units = hierarchy.unit_ids[level]
+        scale = problem.balance_weight * level_balance.weight / len(units)
+        unit_of_pair = hierarchy.territory_unit[level][t_of_pair]
+        for u, unit in enumerate(units):
+            pairs = np.nonzero(unit_of_pair == u)[0]
+            target = float(level_balance.target[u])
+            rows.append(
+                Row(
+                    kind="level_band",
+                    name=f"band[{hierarchy.levels[level]}={unit},"
+                    f"{level_balance.metric}]",
+                    pairs=pairs,
+                    coef=level_balance.values[a_of_pair[pairs]],
+                    lower=float(level_balance.lower[u]),
+                    upper=float(level_balance.upper[u]),
+                    target=target,
+                    deviation_weight=scale / target if target > 0 else 0.0,
+                    metric=level_balance.metric,
                 )
             )
 

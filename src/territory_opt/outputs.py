@@ -28,6 +28,8 @@ from territory_opt.problem import Problem
 from territory_opt.scorecard import (
     account_distances_km,
     current_alignment,
+    level_summary,
+    level_table,
     scorecard,
     territory_table,
 )
@@ -88,6 +90,9 @@ def metrics_document(run: Run) -> dict[str, Any]:
     }
     if run.result.assignment is not None:
         document["scorecard"] = scorecard(problem, territory_indices(run))
+        levels = level_table(problem, territory_indices(run))
+        if levels is not None:
+            document["levels"] = level_summary(levels)
     current = current_alignment(problem)
     if current is not None:
         document["current_scorecard"] = scorecard(problem, current)
@@ -238,6 +243,9 @@ def _write_files(
         if dissolved is not None:
             _write_shapes(run, dissolved, folder)
         tables = {"alignment": alignment_frame(run), "territories": table}
+        levels = level_table(run.problem, territory_indices(run))
+        if levels is not None:
+            tables["levels"] = levels
         for name, frame in tables.items():
             if "csv" in formats:
                 frame.round(6).to_csv(folder / f"{name}.csv", index=False)

@@ -35,6 +35,7 @@ def find_conflicts(problem: Problem) -> list[str]:
     conflicts += _unreachable_minimum(problem, allowed)
     conflicts += _capacity(problem, allowed)
     conflicts += _forced_moves(problem, allowed)
+    conflicts += _hierarchy_conflicts(problem, allowed)
     return conflicts
 
 
@@ -240,4 +241,95 @@ def _forced_moves(problem: Problem, allowed: np.ndarray) -> list[str]:
                 f"({preview_ids(ids)}), above the max_disruption "
                 f"{label}_share of {_pct(share)}"
             )
+    return out
+
+
+def _hierarchy_conflicts(problem: Problem, allowed: np.ndarray) -> list[str]:
+    """Locks against keep-within units, and units whose bands cannot hold."""
+    tree = problem.hierarchy
+    if tree is None:
+        return []
+    out = []
+    for level, unit_of in tree.keep_within:
+        name, units = tree.levels[level], tree.unit_ids[level]
+        for a, t in sorted(problem.locks.items()):
+            home = tree.territory_unit[level][t]
+            if unit_of[a] >= 0 and home != unit_of[a]:
+                out.append(
+                    f"account '{problem.account_ids[a]}' is locked to territory "
+                    f"'{problem.territory_ids[t]}' in {name} '{units[home]}', but "
+                    f"hierarchy.keep_within keeps it within {name} "
+                    f"'{units[unit_of[a]]}'; drop the lock or correct the account"
+                )
+        out += _kept_load(problem, level, unit_of)
+    for balance in tree.balances:
+        name, units = tree.levels[balance.level], tree.unit_ids[balance.level]
+        reach = balance.values @ allowed
+        unit_reach = np.bincount(
+            tree.territory_unit[balance.level], weights=reach, minlength=len(units)
+        )
+        for u in np.nonzero(unit_reach < balance.lower * (1 - 1e-9))[0]:
+            out.append(
+                f"{name} '{units[u]}' can reach at most {fmt(unit_reach[u])} of "
+                f"{balance.metric} from the accounts its territories may take, below "
+                f"its ±{100 * balance.tolerance:g}% band minimum "
+                f"{fmt(balance.lower[u])}"
+            )
+    return out
+
+
+def _kept_load(problem: Problem, level: int, unit_of: np.ndarray) -> list[str]:
+    """Accounts kept within a unit against the bands and capacity of that unit."""
+    tree = problem.hierarchy
+    assert tree is not None
+    name, units = tree.levels[level], tree.unit_ids[level]
+    out = []
+    for u, unit in enumerate(units):
+        kept = unit_of == u
+        if not kept.any():
+            continue
+        inside = tree.territory_unit[level] == u
+        size = int(inside.sum())
+        limits = [
+            (
+                b.metric,
+                b.values,
+                float(b.upper[inside].sum()),
+                b.tolerance,
+                f"its {size} territories' band",
+            )
+            for b in problem.balances
+        ]
+        for b in tree.balances:
+            if b.level >= level:
+                above = tree.territory_unit[b.level][inside][0]
+                where = tree.levels[b.level]
+                limits.append(
+                    (
+                        b.metric,
+                        b.values,
+                        float(b.upper[above]),
+                        b.tolerance,
+                        f"the {where} band of '{tree.unit_ids[b.level][above]}'",
+                    )
+                )
+        for metric, values, upper, tolerance, what in limits:
+            load = float(values[kept].sum())
+            total = float(values.sum())
+            if load > upper * (1 + 1e-9):
+                out.append(
+                    f"{name} {unit} holds {_pct(load / total)} of {metric} "
+                    f"({fmt(load)}) in accounts kept within it, but {what} "
+                    f"(±{100 * tolerance:g}%) allows at most {_pct(upper / total)} "
+                    f"({fmt(upper)})"
+                )
+        if problem.capacity_enforced:
+            work = float(problem.workload_hours[kept].sum())
+            cap = float(problem.capacity_hours[inside].sum())
+            if work > cap * (1 + 1e-9):
+                out.append(
+                    f"{name} {unit} holds {fmt(work)} workload hours in accounts "
+                    f"kept within it, above the {fmt(cap)} hours of capacity of its "
+                    f"{size} territories"
+                )
     return out

@@ -23,6 +23,7 @@ from territory_opt.geography import (
     describe_pieces,
     home_units,
 )
+from territory_opt.hierarchy import Hierarchy, HierarchyInput, build_hierarchy
 from territory_opt.postal import in_zip_range
 from territory_opt.scenario import Scenario
 from territory_opt.tables import AccountData, TerritoryData
@@ -54,7 +55,10 @@ class Problem:
     Accounts are indexed ``a = 0..n-1`` in id order, territories ``t = 0..k-1`` in id
     order. ``current[a]`` is the index of the current territory or -1 when the
     account has none. ``pair_account``/``pair_territory`` list the allowed
-    assignments, sorted by account then territory.
+    assignments, sorted by account then territory. ``hierarchy`` holds the units
+    above the territories; ``home_km`` (accounts × territories) replaces the
+    great-circle km to the home point where a territory has no single home (a
+    unit of a hierarchy solved top-down).
     """
 
     name: str
@@ -95,6 +99,8 @@ class Problem:
     cut_edge_weight: float = 0.0
     peak_workload_weight: float = 0.0
     symmetry_broken: bool = False
+    hierarchy: Hierarchy | None = None
+    home_km: np.ndarray | None = None
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -150,6 +156,7 @@ def build_problem(
     accounts: AccountData,
     territories: TerritoryData,
     adjacency_pairs: list[tuple[str, str]] | None = None,
+    hierarchy_input: HierarchyInput | None = None,
 ) -> Problem:
     """Join scenario and tables into a :class:`Problem`.
 
@@ -286,7 +293,21 @@ def build_problem(
                 account_ids,
                 territory_ids,
             )
-    allowed = _candidate_pairs(scenario, km, eligible, current, locks, families)
+    hierarchy = None
+    within = eligible
+    if hierarchy_input is not None:
+        hierarchy = build_hierarchy(
+            hierarchy_input,
+            account_ids,
+            territory_ids,
+            fte,
+            {m: v[a_order] for m, v in accounts.metrics.items()},
+            {b.metric: b.target for b in balances},
+        )
+        keep = hierarchy.allowed(k)
+        if keep is not None:
+            within = eligible & keep
+    allowed = _candidate_pairs(scenario, km, within, current, locks, families)
     if pieces_mask is not None:
         allowed &= pieces_mask
     if adjacency is not None and roots is not None:
@@ -297,7 +318,7 @@ def build_problem(
                 for piece in adjacency.components(allowed[:, t]):
                     if root not in set(piece.tolist()):
                         allowed[piece, t] = False
-    symmetric = _interchangeable(
+    symmetric = hierarchy is None and _interchangeable(
         scenario, territories, t_order, current, locks, roots, eligible
     )
     if symmetric:
@@ -359,6 +380,7 @@ def build_problem(
         cut_edge_weight=scenario.objective.cut_edges,
         peak_workload_weight=scenario.objective.peak_workload,
         symmetry_broken=symmetric,
+        hierarchy=hierarchy,
     )
 
 

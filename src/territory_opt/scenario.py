@@ -19,6 +19,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from territory_opt.config import StrictModel, resolve_path
@@ -291,6 +292,54 @@ class GeographySpec(StrictModel):
     map_png: bool = True
 
 
+class HierarchyTable(StrictModel):
+    """A table of units and their parents (CSV, Parquet or XLSX), ids as text."""
+
+    path: Path
+    unit: str = "unit"
+    parent: str = "parent"
+    sheet: str | None = None
+    encoding: str = "utf-8"
+
+    _resolve_path = field_validator("path")(resolve_path)
+
+
+class HierarchySection(StrictModel):
+    """Units above the territories: districts, regions (see docs/hierarchy.md).
+
+    ``levels`` names the levels bottom-up (``[district, region]``). The unit of a
+    territory at a level comes from ``columns[level]`` (a territories column),
+    else, for the first level, from the territories' ``parent`` column, else from
+    ``table`` (the parent of each unit of the level below). ``keep_within`` maps
+    a level to an accounts column: an account stays inside the unit named there
+    (blank: anywhere). ``balance`` puts a band on the sum of each unit's
+    territories, around the sum of their targets. ``solve`` is ``monolithic`` (one
+    model) or ``top_down`` (level by level from the top; ``workers`` local
+    processes per level, default the number of cores).
+    """
+
+    levels: tuple[str, ...] = Field(min_length=1)
+    columns: dict[str, str] = Field(default_factory=dict)
+    table: HierarchyTable | None = None
+    keep_within: dict[str, str] = Field(default_factory=dict)
+    balance: dict[str, dict[str, BalanceSpec]] = Field(default_factory=dict)
+    solve: Literal["monolithic", "top_down"] = "monolithic"
+    workers: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _known_levels(self) -> HierarchySection:
+        if len(set(self.levels)) != len(self.levels):
+            raise ValueError(f"levels {list(self.levels)} name a level twice")
+        for key in ("columns", "keep_within", "balance"):
+            unknown = [name for name in getattr(self, key) if name not in self.levels]
+            if unknown:
+                raise ValueError(
+                    f"{key} names level(s) {unknown} that are not in levels "
+                    f"{list(self.levels)}; add them to levels or correct the name"
+                )
+        return self
+
+
 class SolverSpec(StrictModel):
     """Engine and limits. ``auto`` picks HiGHS.
 
@@ -358,6 +407,7 @@ class Scenario(StrictModel):
     objective: ObjectiveSpec = ObjectiveSpec()
     constraints: ConstraintSpec = ConstraintSpec()
     geography: GeographySpec | None = None
+    hierarchy: HierarchySection | None = None
     quota: QuotaSection | None = None
     forecast: ForecastSection | None = None
     solver: SolverSpec = SolverSpec()

@@ -91,6 +91,65 @@ def territory_table(problem: Problem, territory_of: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(table)
 
 
+def level_table(problem: Problem, territory_of: np.ndarray) -> pd.DataFrame | None:
+    """One row per unit of every hierarchy level (None without a hierarchy).
+
+    Columns: ``level``, ``unit_id``, ``parent_id`` (the unit one level up, blank
+    at the top), ``territories``, and per scored metric its load, its target (the
+    sum of the unit's territories' FTE-weighted targets) and
+    ``<metric>_deviation_share`` = (load − target) / target.
+    """
+    tree = problem.hierarchy
+    if tree is None:
+        return None
+    territories = territory_table(problem, territory_of)
+    frames = []
+    for level, name in enumerate(tree.levels):
+        unit_of = tree.territory_unit[level]
+        size = len(tree.unit_ids[level])
+        if level + 1 < len(tree.levels):
+            up = np.zeros(size, dtype=np.int64)
+            up[unit_of] = tree.territory_unit[level + 1]
+            parents = [tree.unit_ids[level + 1][p] for p in up]
+        else:
+            parents = [""] * size
+        table: dict[str, Any] = {
+            "level": [name] * size,
+            "unit_id": list(tree.unit_ids[level]),
+            "parent_id": parents,
+            "territories": np.bincount(unit_of, minlength=size),
+        }
+        for metric in _scored_metrics(problem):
+            load = np.bincount(unit_of, territories[metric], minlength=size)
+            target = np.bincount(
+                unit_of, territories[f"{metric}_target"], minlength=size
+            )
+            table[metric] = load
+            table[f"{metric}_target"] = target
+            with np.errstate(divide="ignore", invalid="ignore"):
+                table[f"{metric}_deviation_share"] = np.where(
+                    target > 0, (load - target) / target, np.nan
+                )
+        frames.append(pd.DataFrame(table))
+    return pd.concat(frames, ignore_index=True)
+
+
+def level_summary(table: pd.DataFrame) -> dict[str, Any]:
+    """metrics.json ``levels``: per level, its units and the largest deviations."""
+    summary: dict[str, Any] = {}
+    shares = [c for c in table.columns if c.endswith("_deviation_share")]
+    for name, rows in table.groupby("level", sort=False):
+        summary[str(name)] = {
+            "units": int(len(rows)),
+            "max_abs_deviation_share": {
+                c.removesuffix("_deviation_share"): float(rows[c].abs().max())
+                for c in shares
+            },
+            "by_unit": rows.drop(columns="level").to_dict("records"),
+        }
+    return summary
+
+
 def scorecard(problem: Problem, territory_of: np.ndarray) -> dict[str, Any]:
     """Balance summary per metric, travel and disruption of one alignment.
 

@@ -21,6 +21,7 @@ from territory_opt.engines.cpsat import check_integer_range
 from territory_opt.errors import InputError
 from territory_opt.explain import Explanation, explain_infeasibility
 from territory_opt.geography import polygon_pairs, read_edge_list, read_polygons
+from territory_opt.hierarchy import level_metrics, load_hierarchy_input
 from territory_opt.local_search import construct, local_search
 from territory_opt.model import TerritoryModel, build_model, pair_lookup
 from territory_opt.presolve import check_presolve
@@ -44,7 +45,8 @@ def load_inputs(scenario: Scenario) -> tuple[Problem, Any]:
     Returns the problem and the accounts' polygons as a GeoDataFrame in account
     order, or None when the scenario has none.
     """
-    accounts = load_accounts(scenario.accounts, scenario.balance.keys())
+    metrics = [*scenario.balance.keys(), *level_metrics(scenario)]
+    accounts = load_accounts(scenario.accounts, list(dict.fromkeys(metrics)))
     territories = load_territories(scenario.territories)
     geography = scenario.geography
     polygons = None
@@ -67,7 +69,8 @@ def load_inputs(scenario: Scenario) -> tuple[Problem, Any]:
                 "geography.contiguity needs adjacency: give geography.adjacency "
                 "(an edge list) or geography.polygons"
             )
-    problem = build_problem(scenario, accounts, territories, pairs)
+    hierarchy = load_hierarchy_input(scenario)
+    problem = build_problem(scenario, accounts, territories, pairs, hierarchy)
     return problem, polygons
 
 
@@ -292,6 +295,10 @@ def solve_problem(
         When a pre-solve check proves the scenario infeasible; no engine runs.
     """
     check_presolve(problem)
+    if problem.hierarchy is not None and problem.hierarchy.solve == "top_down":
+        from territory_opt.decompose import solve_top_down
+
+        return solve_top_down(problem, spec)
     result = _solve_once(problem, spec, explain)
     if spec.cross_check and spec.threads > 1:
         single = _solve_once(problem, spec.model_copy(update={"threads": 1}), explain)
