@@ -113,21 +113,25 @@ def neighbour_cuts(problem: Problem) -> list[Row]:
     ):
         if problem.roots[t] < 0 or problem.roots[t] == a:
             continue
-        near = neighbours[a]
-        near_pairs = pair_lookup(problem, near, np.full(len(near), t))
-        near_pairs = near_pairs[near_pairs >= 0]
-        rows.append(
-            Row(
-                kind="cut",
-                name=f"neighbour[{problem.territory_ids[t]},{problem.account_ids[a]}]",
-                pairs=np.concatenate([near_pairs, [p]]).astype(np.int64),
-                coef=np.concatenate([np.ones(len(near_pairs)), [-1.0]]),
-                lower=0.0,
-                upper=np.inf,
-                territory=t,
-            )
-        )
+        rows.append(_needs_one_of(problem, "neighbour", p, a, t, neighbours[a]))
     return rows
+
+
+def _needs_one_of(
+    problem: Problem, label: str, p: int, a: int, t: int, near: np.ndarray
+) -> Row:
+    """The row x[a, t] ≤ Σ_{b ∈ near} x[b, t] for pair p = (a, t)."""
+    near_pairs = pair_lookup(problem, near, np.full(len(near), t))
+    near_pairs = near_pairs[near_pairs >= 0]
+    return Row(
+        kind="cut",
+        name=f"{label}[{problem.territory_ids[t]},{problem.account_ids[a]}]",
+        pairs=np.concatenate([near_pairs, [p]]).astype(np.int64),
+        coef=np.concatenate([np.ones(len(near_pairs)), [-1.0]]),
+        lower=0.0,
+        upper=np.inf,
+        territory=t,
+    )
 
 
 def closer_neighbour_cuts(problem: Problem) -> list[Row]:
@@ -188,17 +192,5 @@ def closer_neighbour_cuts(problem: Problem) -> list[Row]:
         to_root = distance[row_of[t]]
         near = neighbours[a]
         near = near[to_root[near] < to_root[a]]
-        near_pairs = pair_lookup(problem, near, np.full(len(near), t))
-        near_pairs = near_pairs[near_pairs >= 0]
-        rows.append(
-            Row(
-                kind="cut",
-                name=f"closer[{problem.territory_ids[t]},{problem.account_ids[a]}]",
-                pairs=np.concatenate([near_pairs, [p]]).astype(np.int64),
-                coef=np.concatenate([np.ones(len(near_pairs)), [-1.0]]),
-                lower=0.0,
-                upper=np.inf,
-                territory=t,
-            )
-        )
+        rows.append(_needs_one_of(problem, "closer", p, a, t, near))
     return rows

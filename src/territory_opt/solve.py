@@ -226,9 +226,11 @@ def _solve_contiguous(
         if not new_cuts:
             consider(territory_of)
             break
+        # Repair for at most as long as the round took (at least 1 s), so that
+        # fast rounds are not starved by the search between them.
         remaining = deadline - time.perf_counter()
-        ls_deadline = time.perf_counter() + LOCAL_SEARCH_SHARE * remaining
-        consider(local_search(model, territory_of, ls_deadline))
+        search_s = min(LOCAL_SEARCH_SHARE * remaining, max(1.0, outcome.runtime_s))
+        consider(local_search(model, territory_of, time.perf_counter() + search_s))
         cuts += len(new_cuts)
         model = replace(model, rows=model.rows + tuple(new_cuts))
         hint = _values_of(model, fallback[1]) if fallback else outcome.pair_values
