@@ -266,3 +266,27 @@ def test_potentials_beyond_the_safe_range_are_rejected_by_name(
         "band[T1,potential] by 8, more than 1% of its room of 50. "
         "Rescale the column (for example to thousands) or use solver.engine: highs"
     )
+
+
+def test_ctrl_c_during_cpsat_is_an_interrupt_not_a_result() -> None:
+    """Regression: CP-SAT caught SIGINT itself and returned its incumbent as if
+    the time limit had ended the search, so the run was saved with exit 0."""
+    import os
+    import signal
+    import threading
+
+    from territory_opt.engines.cpsat import solve_cpsat
+
+    folder = Path(__file__).resolve().parents[1] / "scenarios" / "southeast_medtech"
+    scenario = load_scenario(folder / "scenario.yaml").with_overrides(
+        engine="cpsat", time_limit_s=60, threads=1
+    )
+    scenario = scenario.model_copy(update={"geography": None, "hierarchy": None})
+    model = build_model(load_problem(scenario))
+    timer = threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            solve_cpsat(model, scenario.solver)
+    finally:
+        timer.cancel()

@@ -21,6 +21,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -144,7 +145,7 @@ def validate(
 
 
 def _fail(exc: TerritoryOptError) -> None:
-    err.print(f"[red]error[/red]: {exc}", markup=True, highlight=False)
+    err.print(f"[red]error[/red]: {escape(str(exc))}", markup=True, highlight=False)
     raise typer.Exit(exc.exit_code)
 
 
@@ -246,10 +247,10 @@ def _solve(
             ),
         )
     except InfeasibleSpecificationError as exc:
-        err.print(f"[red]infeasible[/red]: {exc}", highlight=False)
+        err.print(f"[red]infeasible[/red]: {escape(str(exc))}", highlight=False)
         return EXIT_INFEASIBLE
     except TerritoryOptError as exc:
-        err.print(f"[red]error[/red]: {exc}", highlight=False)
+        err.print(f"[red]error[/red]: {escape(str(exc))}", highlight=False)
         return exc.exit_code
     if not quiet:
         _print_summary(run)
@@ -266,9 +267,9 @@ def _solve(
                 timings_s=outcome.timings_s,
             )
         except TerritoryOptError as exc:
-            err.print(f"[red]error[/red]: {exc}", highlight=False)
+            err.print(f"[red]error[/red]: {escape(str(exc))}", highlight=False)
             return exc.exit_code
-        out.print(f"results written to [bold]{written}[/bold]")
+        out.print(f"results written to [bold]{escape(str(written))}[/bold]")
         return EXIT_OK
     return {
         Status.INFEASIBLE: EXIT_INFEASIBLE,
@@ -302,10 +303,10 @@ def _print_summary(run: Run) -> None:
     head.add_row("gap", gap)
     head.add_row("time", f"{result.runtime_s:.2f} s (limit {result.time_limit_s:g} s)")
     if result.message:
-        head.add_row("note", result.message)
+        head.add_row("note", escape(result.message))
     out.print(head)
     for line in result.violations[:10]:
-        err.print(f"[red]violation[/red]: {line}", highlight=False)
+        err.print(f"[red]violation[/red]: {escape(line)}", highlight=False)
     if result.assignment is None:
         return
     territory_of = territory_indices(run)
@@ -318,8 +319,8 @@ def _print_summary(run: Run) -> None:
         )
     for values in table.to_dict("records"):
         grid.add_row(
-            values["territory_id"],
-            values["rep_id"] or "(vacant)",
+            escape(values["territory_id"]),
+            escape(values["rep_id"]) or "(vacant)",
             f"{values['accounts']:.0f}",
             *[_pct(values[f"{m}_deviation_share"]) for m in metrics],
             f"{values['travel_km_mean']:.0f}",
@@ -492,9 +493,9 @@ def _extras_command(
         _print_extras(extras)
         written = write_folder(folder, extras.write_with_metrics, force=force)
     except TerritoryOptError as exc:
-        err.print(f"[red]error[/red]: {exc}", highlight=False)
+        err.print(f"[red]error[/red]: {escape(str(exc))}", highlight=False)
         return exc.exit_code
-    out.print(f"results written to [bold]{written}[/bold]")
+    out.print(f"results written to [bold]{escape(str(written))}[/bold]")
     return EXIT_OK
 
 
@@ -561,14 +562,16 @@ def import_crm(
                 force=force,
             )
         except TerritoryOptError as exc:
-            err.print(f"[red]error[/red]: {exc}", highlight=False)
+            err.print(f"[red]error[/red]: {escape(str(exc))}", highlight=False)
             return exc.exit_code
         for row in crm.quality.findings.itertuples(index=False):
             out.print(
                 f"data quality: {row.check}: {row.count} ({row.detail})",
                 highlight=False,
             )
-        out.print(f"scenario written to [bold]{written / 'scenario.yaml'}[/bold]")
+        out.print(
+            f"scenario written to [bold]{escape(str(written / 'scenario.yaml'))}[/bold]"
+        )
         return EXIT_OK
 
     raise typer.Exit(_interruptible(work, "scenario folder"))
@@ -694,10 +697,10 @@ def compare(
     _print_comparison(frame, f"comparison (deltas against {frame.attrs['baseline']})")
     if csv is not None:
         frame.to_csv(csv, index=False)
-        out.print(f"table written to [bold]{csv}[/bold]")
+        out.print(f"table written to [bold]{escape(str(csv))}[/bold]")
     if html is not None:
         write_comparison_report("comparison", columns, frame, html)
-        out.print(f"page written to [bold]{html}[/bold]")
+        out.print(f"page written to [bold]{escape(str(html))}[/bold]")
 
 
 @app.command()
@@ -772,7 +775,7 @@ def sweep(
     for record in shown.to_dict("records"):
         grid.add_row(*[_cell(record[c], str(c)) for c in shown.columns])
     out.print(grid)
-    out.print(f"sweep written to [bold]{written}[/bold]")
+    out.print(f"sweep written to [bold]{escape(str(written))}[/bold]")
 
 
 @app.command()

@@ -256,6 +256,10 @@ def build_model(problem: Problem) -> TerritoryModel:
                 )
             )
 
+    # Identical territories: ordered by their smallest account.
+    if problem.symmetry_broken:
+        rows += _ordering_rows(problem, by_territory)
+
     # Families: each member's pair on t equals the first member's pair on t.
     links: list[tuple[int, int]] = []
     for group in problem.families:
@@ -302,3 +306,32 @@ def build_model(problem: Problem) -> TerritoryModel:
         peak_rows=tuple(peak_rows),
         peak_weight=problem.peak_workload_weight,
     )
+
+
+def _ordering_rows(problem: Problem, by_territory: list[np.ndarray]) -> list[Row]:
+    """x[a, t] ≤ Σ_{b < a} x[b, t − 1] for t ≥ 1: territory t − 1 holds an account
+    smaller than every account of t.
+
+    Valid only for interchangeable territories (``Problem.symmetry_broken``):
+    every partition then has exactly one labelling with min T_0 < min T_1 < …,
+    which also meets the pruning a ≥ t of the allowed pairs.
+    """
+    rows = []
+    for t in range(1, problem.n_territories):
+        before = by_territory[t - 1]
+        before_account = problem.pair_account[before]
+        for p in by_territory[t].tolist():
+            a = int(problem.pair_account[p])
+            smaller = before[before_account < a]
+            rows.append(
+                Row(
+                    kind="cut",
+                    name=f"order[{problem.territory_ids[t]},{problem.account_ids[a]}]",
+                    pairs=np.concatenate([smaller, [p]]).astype(np.int64),
+                    coef=np.concatenate([np.ones(len(smaller)), [-1.0]]),
+                    lower=0.0,
+                    upper=np.inf,
+                    territory=t,
+                )
+            )
+    return rows

@@ -8,6 +8,7 @@ the ±5 % band allows at most ... in any territory".
 from __future__ import annotations
 
 import logging
+import math
 from collections import defaultdict
 
 import numpy as np
@@ -132,10 +133,12 @@ def _too_big_for_any_band(problem: Problem, allowed: np.ndarray) -> list[str]:
             limit = balance.upper[reachable].max()
             if value > limit * (1 + 1e-9):
                 needed = _needed_tolerance(value, balance.target[reachable])
+                # Rounded up, so that the tolerance suggested does hold it.
+                shown = math.ceil(1000 * needed - 1e-9) / 10
                 fix = (
-                    f"Widen the tolerance to at least ±{100 * needed:.1f}%, use fewer "
+                    f"Widen the tolerance to at least ±{shown:.1f}%, use fewer "
                     f"territories, or split the account"
-                    if needed < 1
+                    if shown < 100
                     else "No band narrower than ±100% can hold it: use fewer "
                     "territories or split the account"
                 )

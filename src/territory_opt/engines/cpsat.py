@@ -21,6 +21,7 @@ import logging
 import math
 import time
 from importlib import metadata
+from typing import Any
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -264,7 +265,7 @@ def solve_cpsat(
     solver.parameters.num_workers = spec.threads
     solver.parameters.relative_gap_limit = spec.relative_gap
     build_s = time.perf_counter() - start
-    code = solver.solve(cp)
+    code = _solve_interruptibly(solver, cp)
     runtime = time.perf_counter() - start
 
     details = {
@@ -328,3 +329,20 @@ def _relative_rounding(coef: np.ndarray, scale: float) -> float:
         return 0.0
     scaled = nonzero * scale
     return float((np.abs(np.round(scaled) - scaled) / np.abs(scaled)).max())
+
+
+def _solve_interruptibly(solver: cp_model.CpSolver, cp: cp_model.CpModel) -> Any:
+    """``solver.solve(cp)``, with Ctrl-C passed on as KeyboardInterrupt.
+
+    CP-SAT catches SIGINT itself: it stops the search and returns its incumbent
+    as FEASIBLE (or UNKNOWN without one), as if the time limit had ended it, and
+    the run would be saved. Without a solution limit, those statuses come back
+    before the time limit only after such a stop, so that is read as an
+    interruption.
+    """
+    code = solver.solve(cp)
+    limit = solver.parameters.max_time_in_seconds
+    stopped = code in (cp_model.FEASIBLE, cp_model.UNKNOWN)
+    if stopped and solver.wall_time < 0.95 * limit - 0.5:
+        raise KeyboardInterrupt("CP-SAT search stopped by Ctrl-C")
+    return code
