@@ -204,3 +204,16 @@ def test_command_line_prints_the_conflict_and_relaxations(tmp_path: Path) -> Non
     )
     assert "widen the potential band to ±20.0%" in text
     assert not (tmp_path / "results").exists()
+
+
+def test_least_step_is_exact_only_when_every_answer_is_known() -> None:
+    """Regression: answers lost to the time limit counted as 'infeasible', so a
+    budget of 100 % was reported as the smallest where 35 % held."""
+    from territory_opt.explain import _least_step
+
+    assert _least_step(100, 1000, lambda p: p >= 350) == (350, True)
+    assert _least_step(100, 1000, lambda p: None if p < 1000 else True) == (
+        1000,
+        False,
+    )
+    assert _least_step(100, 1000, lambda p: False) is None

@@ -309,19 +309,25 @@ def _relaxations(
             return checker.feasible(everything, tolerance={m: p / GRID})[0]
 
         start = math.floor(balance.tolerance * GRID + 1e-9)
-        step = _least_step(start, GRID - 1, widened)
-        if step is not None:
-            out.append(f"widen the {metric} band to ±{100 * step / GRID:.1f}%")
+        found = _least_step(start, GRID - 1, widened)
+        if found is not None:
+            step, exact = found
+            out.append(
+                f"widen the {metric} band to ±{100 * step / GRID:.1f}%"
+                + _untested(exact)
+            )
     for metric in sorted({r.metric for r in conflict if r.kind == "budget"}):
 
         def raised(p: int, m: str = metric) -> bool | None:
             return checker.feasible(everything, share={m: p / GRID})[0]
 
         current = dict(checker._budgets())[metric] or 0.0
-        step = _least_step(math.floor(current * GRID + 1e-9), GRID, raised)
-        if step is not None:
+        found = _least_step(math.floor(current * GRID + 1e-9), GRID, raised)
+        if found is not None:
+            step, exact = found
             out.append(
                 f"raise max_disruption {metric}_share to {100 * step / GRID:.1f}%"
+                + _untested(exact)
             )
     capacities = [r for r in conflict if r.kind == "capacity"]
     if capacities:
@@ -342,20 +348,30 @@ def _relaxations(
 
 def _least_step(
     low: int, high: int, feasible: Callable[[int], bool | None]
-) -> int | None:
+) -> tuple[int, bool] | None:
     """Smallest p in (low, high] with ``feasible(p)``, by bisection; None if none.
 
-    ``feasible`` answers None when time ran out, which counts as not feasible.
+    ``feasible`` answers None when time ran out, which counts as not feasible;
+    the second value says whether every answer was known, that is whether p is
+    proven the smallest on the grid.
     """
     if feasible(high) is not True:
         return None
+    exact = True
     while high - low > 1:
         middle = (low + high) // 2
-        if feasible(middle) is True:
+        answer = feasible(middle)
+        if answer is None:
+            exact = False
+        if answer is True:
             high = middle
         else:
             low = middle
-    return high
+    return high, exact
+
+
+def _untested(exact: bool) -> str:
+    return "" if exact else " (smaller values were not all tested in time)"
 
 
 def _capacity_raise(

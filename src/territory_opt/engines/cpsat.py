@@ -51,7 +51,12 @@ def value_scale(values: np.ndarray) -> tuple[float, float]:
         return 1.0, 0.0
     if not math.isfinite(total):
         return 1.0, math.inf
-    power = math.floor(math.log10(VALUE_TOTAL_LIMIT / total))
+    with np.errstate(over="ignore"):
+        room = VALUE_TOTAL_LIMIT / total
+    if not math.isfinite(room):
+        # Values below ~1e-300 (denormals): they round to zero at any scale.
+        return 1.0, float(np.abs(values).max())
+    power = math.floor(math.log10(room))
     best = 10.0 ** min(max(power, -300), 12)
     for k in range(-6, 13):
         scale = 10.0**k

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import math
 import os
 import re
 import sys
@@ -36,7 +37,8 @@ def _row_scale(target: float, coef: np.ndarray) -> float:
     if target > 0:
         return float(target)
     biggest = float(np.abs(coef).max()) if len(coef) else 0.0
-    return biggest if biggest > 0 else 1.0
+    # A denormal coefficient would turn the row's limits into infinity.
+    return biggest if biggest > 0 and math.isfinite(1.0 / biggest) else 1.0
 
 
 def build_pulp(model: TerritoryModel) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
