@@ -26,7 +26,7 @@ import logging
 import numpy as np
 
 from territory_opt.adjacency import separator
-from territory_opt.model import Row, pair_lookup
+from territory_opt.model import Row, covering_row, pair_lookup
 from territory_opt.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -122,16 +122,8 @@ def _needs_one_of(
 ) -> Row:
     """The row x[a, t] ≤ Σ_{b ∈ near} x[b, t] for pair p = (a, t)."""
     near_pairs = pair_lookup(problem, near, np.full(len(near), t))
-    near_pairs = near_pairs[near_pairs >= 0]
-    return Row(
-        kind="cut",
-        name=f"{label}[{problem.territory_ids[t]},{problem.account_ids[a]}]",
-        pairs=np.concatenate([near_pairs, [p]]).astype(np.int64),
-        coef=np.concatenate([np.ones(len(near_pairs)), [-1.0]]),
-        lower=0.0,
-        upper=np.inf,
-        territory=t,
-    )
+    name = f"{label}[{problem.territory_ids[t]},{problem.account_ids[a]}]"
+    return covering_row(name, p, near_pairs[near_pairs >= 0], t)
 
 
 def closer_neighbour_cuts(problem: Problem) -> list[Row]:

@@ -139,21 +139,7 @@ class _Checker:
             self.complete = False
             return None, []
         problem = self.problem
-        cp = cp_model.CpModel()
-        n, k = problem.n_accounts, problem.n_territories
-        x = {
-            (a, t): cp.new_bool_var(f"x{a}_{t}")
-            for a in range(n)
-            for t in range(k)
-            if self.allowed[a, t]
-        }
-        for a in range(n):
-            cp.add_exactly_one(x[a, t] for t in range(k) if (a, t) in x)
-        for group in problem.families:
-            for member in group[1:]:
-                for t in range(k):
-                    if (group[0], t) in x:
-                        cp.add(x[group[0], t] == x[member, t])
+        cp, x = _assignment_model(problem, self.allowed)
         literal = {req: cp.new_bool_var(f"r{i}") for i, req in enumerate(active)}
         for req, lit in literal.items():
             self._state(cp, x, req, lit, tolerance or {}, share or {})
@@ -385,21 +371,7 @@ def _capacity_raise(
     remaining = checker.deadline - time.perf_counter()
     if remaining <= 0:
         return []
-    cp = cp_model.CpModel()
-    n, k = problem.n_accounts, problem.n_territories
-    x = {
-        (a, t): cp.new_bool_var(f"x{a}_{t}")
-        for a in range(n)
-        for t in range(k)
-        if checker.allowed[a, t]
-    }
-    for a in range(n):
-        cp.add_exactly_one(x[a, t] for t in range(k) if (a, t) in x)
-    for group in problem.families:
-        for member in group[1:]:
-            for t in range(k):
-                if (group[0], t) in x:
-                    cp.add(x[group[0], t] == x[member, t])
+    cp, x = _assignment_model(problem, checker.allowed)
     for req in others:
         lit = cp.new_bool_var("on")
         cp.add(lit == 1)
@@ -408,7 +380,7 @@ def _capacity_raise(
     total_hours = int(round(float(problem.workload_hours.sum()) * scale)) + 1
     for req in capacities:
         t = req.territory
-        accounts = [a for a in range(n) if (a, t) in x]
+        accounts = [a for a in range(problem.n_accounts) if (a, t) in x]
         ints = np.round(problem.workload_hours[accounts] * scale).astype(np.int64)
         extra[t] = cp.new_int_var(0, total_hours, f"extra{t}")
         load = cp_model.LinearExpr.weighted_sum(
@@ -480,3 +452,26 @@ def describe(problem: Problem, conflict: list[Requirement]) -> str:
             ) or 0.0
             parts.append(f"the max_disruption {r.metric}_share of {100 * share:g}%")
     return _and(parts) if parts else "the rules"
+
+
+def _assignment_model(
+    problem: Problem, allowed: np.ndarray
+) -> tuple[cp_model.CpModel, dict[tuple[int, int], cp_model.IntVar]]:
+    """A CP-SAT model with x[a, t] for the allowed pairs, every account in one
+    territory and families together: the part every check shares."""
+    cp = cp_model.CpModel()
+    n, k = problem.n_accounts, problem.n_territories
+    x = {
+        (a, t): cp.new_bool_var(f"x{a}_{t}")
+        for a in range(n)
+        for t in range(k)
+        if allowed[a, t]
+    }
+    for a in range(n):
+        cp.add_exactly_one(x[a, t] for t in range(k) if (a, t) in x)
+    for group in problem.families:
+        for member in group[1:]:
+            for t in range(k):
+                if (group[0], t) in x:
+                    cp.add(x[group[0], t] == x[member, t])
+    return cp, x

@@ -322,16 +322,19 @@ def _ordering_rows(problem: Problem, by_territory: list[np.ndarray]) -> list[Row
         before_account = problem.pair_account[before]
         for p in by_territory[t].tolist():
             a = int(problem.pair_account[p])
-            smaller = before[before_account < a]
-            rows.append(
-                Row(
-                    kind="cut",
-                    name=f"order[{problem.territory_ids[t]},{problem.account_ids[a]}]",
-                    pairs=np.concatenate([smaller, [p]]).astype(np.int64),
-                    coef=np.concatenate([np.ones(len(smaller)), [-1.0]]),
-                    lower=0.0,
-                    upper=np.inf,
-                    territory=t,
-                )
-            )
+            name = f"order[{problem.territory_ids[t]},{problem.account_ids[a]}]"
+            rows.append(covering_row(name, p, before[before_account < a], t))
     return rows
+
+
+def covering_row(name: str, pair: int, others: np.ndarray, territory: int) -> Row:
+    """The row x[pair] ≤ Σ x[others]: the pair may be chosen only with one of them."""
+    return Row(
+        kind="cut",
+        name=name,
+        pairs=np.concatenate([others, [pair]]).astype(np.int64),
+        coef=np.concatenate([np.ones(len(others)), [-1.0]]),
+        lower=0.0,
+        upper=np.inf,
+        territory=territory,
+    )
