@@ -26,6 +26,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from territory_opt import __version__
+from territory_opt.bench.command import bench as _bench
 from territory_opt.crm.adapter import read_crm_folder
 from territory_opt.crm.scenario import write_crm_scenario
 from territory_opt.errors import (
@@ -801,6 +802,9 @@ def show(
         else:
             table.add_row(section, str(value))
     out.print(table)
+
+
+app.command("bench")(_bench)
 
 
 def main() -> None:

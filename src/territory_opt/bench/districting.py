@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from territory_opt.bench.suite import BenchOptions, Instance, Suite, register
 from territory_opt.errors import InputError
 
 TOLERANCE = 0.005
@@ -155,3 +156,53 @@ def write_scenario(
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(scenario, sort_keys=False), encoding="utf-8")
     return path
+
+
+def _instances(data_dir: Path, options: BenchOptions) -> list[Instance]:
+    folder = data_dir / "districting_cut_edges"
+    found = []
+    for ref in read_references(folder / "reference_optimal_cut_edges.csv"):
+        label = f"{ref.state}-{ref.level}"
+
+        def write(target: Path, opts: BenchOptions, ref: Reference = ref) -> Path:
+            graph = read_graph(graph_path(folder, ref))
+            return write_scenario(
+                graph,
+                ref.k,
+                target,
+                f"cut_edges_{ref.state}-{ref.level}",
+                time_limit_s=opts.time_limit_s or 600.0,
+                engine=opts.engine or "highs",
+                threads=opts.threads or 2,
+            )
+
+        found.append(
+            Instance(
+                suite="districting",
+                name=label,
+                write=write,
+                best_known=float(ref.best_cut_edges),
+                best_known_kind="proven optimum" if ref.proven_optimal else "best",
+            )
+        )
+    return found
+
+
+def _missing(data_dir: Path) -> str | None:
+    table = data_dir / "districting_cut_edges" / "reference_optimal_cut_edges.csv"
+    return None if table.exists() else f"{table} not found"
+
+
+SUITE = register(
+    Suite(
+        name="districting",
+        description=(
+            "Minimum cut-edge contiguous districting of US county and tract dual "
+            "graphs (2010 population, ±0.5 % bands) against the proven optima of "
+            "Validi & Buchanan (2022), Mathematical Programming Computation "
+            "14:623-672. Objective: cut edges."
+        ),
+        instances=_instances,
+        missing=_missing,
+    )
+)
