@@ -435,6 +435,82 @@ def test_swapped_coordinates_in_range_are_flagged(tmp_path: Path, caplog) -> Non
     )
 
 
+EAST_REGION = {"lat": [30, 45], "lon": [-90, -70]}
+
+
+def _swapped_accounts() -> list[dict[str, object]]:
+    """The three accounts east of the Mississippi with lat and lon swapped."""
+    rows = _accounts()
+    for row in rows:
+        row["lat"], row["lon"] = row["lon"], row["lat"]
+    return rows
+
+
+def test_whole_swap_in_a_declared_region_is_an_error(tmp_path: Path) -> None:
+    """Every row swapped (lat -75.1, lon 40.1 ...): an error naming the rows and
+    the column mapping to change, though every value is within range."""
+    path = write_scenario(
+        tmp_path,
+        _swapped_accounts(),
+        TERRITORIES,
+        accounts={"path": "accounts.csv", "region": EAST_REGION},
+    )
+    assert _error(path) == (
+        f"{tmp_path / 'accounts.csv'}: 1 problem(s) in the table\n"
+        "  - 3 row(s) lie outside accounts.region (lat 30 to 45, lon -90 to -70) "
+        "but inside it with lat and lon swapped: line 2 (-75.1, 40.1), line 3 "
+        "(-74.1, 40.9), line 4 (-74.5, 40.5); every row is affected, so the lat and "
+        "lon columns are likely swapped: map accounts.columns.lat to 'lon' and "
+        "accounts.columns.lon to 'lat', or swap the two columns in the file"
+    )
+
+
+def test_row_outside_a_declared_region_is_an_error(tmp_path: Path) -> None:
+    """(40.5, -100) lies west of the declared box and is not a swap: named as
+    outside; one swapped row among good ones is named as swapped."""
+    rows = _accounts(lon_2=-100.0, lat_1=-74.1, lon_1=40.9)
+    path = write_scenario(
+        tmp_path,
+        rows,
+        TERRITORIES,
+        accounts={"path": "accounts.csv", "region": EAST_REGION},
+    )
+    assert _error(path) == (
+        f"{tmp_path / 'accounts.csv'}: 2 problem(s) in the table\n"
+        "  - 1 row(s) lie outside accounts.region (lat 30 to 45, lon -90 to -70) "
+        "but inside it with lat and lon swapped: line 3 (-74.1, 40.9); swap the "
+        "two values in those rows\n"
+        "  - 1 row(s) lie outside accounts.region (lat 30 to 45, lon -90 to -70), "
+        "even with lat and lon swapped: line 4 (40.5, -100); correct their "
+        "coordinates or widen accounts.region"
+    )
+
+
+def test_whole_swap_without_a_region_is_flagged_against_the_homes(
+    tmp_path: Path, caplog
+) -> None:
+    """Without accounts.region the median box moves with a whole swap; the
+    territory homes (40, -75) and (41, -74) still show it, in a warning."""
+    path = write_scenario(tmp_path, _swapped_accounts(), TERRITORIES)
+    with caplog.at_level("WARNING"):
+        _load(path)
+    assert (
+        f"{tmp_path / 'accounts.csv'}: 3 account(s) lie far from every territory "
+        "home but among the homes with lat and lon swapped: '02142' (-75.1, 40.1), "
+        "'1004' (-74.1, 40.9), '00501' (-74.5, 40.5); every account is affected, so "
+        "the lat and lon columns are likely swapped; map them the other way under "
+        "accounts.columns (declare accounts.region to make this an error)"
+    ) in " ".join(caplog.text.split())
+
+
+def test_accounts_near_the_homes_raise_no_swap_warning(tmp_path: Path, caplog) -> None:
+    """The unswapped accounts lie among the homes: no swap warning at all."""
+    path = write_scenario(tmp_path, _accounts(), TERRITORIES)
+    with caplog.at_level("WARNING"):
+        _load(path)
+    assert "swapped" not in caplog.text
+
+
 def test_non_utf8_error_quotes_the_byte_offset(tmp_path: Path) -> None:
     """'René' in cp1252: the é (0xe9) is byte 34, after a 28-byte header and
     'T1,Ren'; the message names file, byte, reason and the 'encoding' fix."""

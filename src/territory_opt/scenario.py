@@ -110,9 +110,11 @@ class AccountTable(StrictModel):
     value that replaces its blank or NaN cells, with a warning that counts them;
     without it such a cell is an error. ``drop_blank_ids`` drops rows with an
     empty id (with a warning) instead of refusing the file. ``region`` is the box
-    the accounts lie in; rows outside it that fall inside once latitude and
-    longitude are swapped are flagged (without it, a box around the median
-    account is used).
+    the accounts lie in: a row outside it is an error, named as swapped when it
+    falls inside once latitude and longitude are swapped (and the columns named
+    when every row does). Without it, rows that fit only swapped, against a box
+    around the median account or around the median territory home, get a
+    warning.
     """
 
     path: Path

@@ -34,7 +34,11 @@ from territory_opt.result import (
     relative_gap,
 )
 from territory_opt.scenario import Scenario, SolverSpec
-from territory_opt.tables import load_accounts, load_territories
+from territory_opt.tables import (
+    flag_swapped_against_homes,
+    load_accounts,
+    load_territories,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +52,8 @@ def load_inputs(scenario: Scenario) -> tuple[Problem, Any]:
     metrics = [*scenario.balance.keys(), *level_metrics(scenario)]
     accounts = load_accounts(scenario.accounts, list(dict.fromkeys(metrics)))
     territories = load_territories(scenario.territories)
+    if scenario.accounts.region is None:
+        flag_swapped_against_homes(accounts, territories)
     geography = scenario.geography
     polygons = None
     pairs = None
