@@ -287,6 +287,38 @@ def _zip_parquet(tmp_path: Path, **accounts: object) -> Path:
     )
 
 
+@pytest.mark.parametrize("policy", ["pad", "reject"])
+def test_numeric_ids_with_a_csv_file_are_refused(tmp_path: Path, policy: str) -> None:
+    """numeric_ids pad/reject on a CSV (no typed cells) is refused by name."""
+    path = write_scenario(
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
+        accounts={"path": "accounts.csv", "numeric_ids": policy},
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert str(caught.value) == (
+        f"{path}: the scenario is not valid (1 problem(s))\n"
+        f"  - accounts: numeric_ids: {policy} applies to Parquet and Excel files, "
+        f"whose cells store ids as numbers or as text; {tmp_path / 'accounts.csv'} "
+        f"is a CSV file, where every id is read as text exactly as written, so "
+        f"remove numeric_ids (if leading zeros were lost when the CSV was written, "
+        f"restore them in the file)"
+    )
+
+
+def test_numeric_ids_keep_with_a_csv_file_is_accepted(tmp_path: Path) -> None:
+    """numeric_ids: keep (the default) changes nothing, so a CSV may state it."""
+    path = write_scenario(
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
+        accounts={"path": "accounts.csv", "numeric_ids": "keep"},
+    )
+    assert _load(path).account_ids == ("00501", "02142", "1004")
+
+
 def test_integer_zip_ids_in_parquet_are_padded_with_a_warning(
     tmp_path: Path, caplog
 ) -> None:

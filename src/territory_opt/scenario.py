@@ -39,6 +39,7 @@ ACCOUNT_FIELDS = (
     "revenue",
     "postal_code",
 )
+CSV_SUFFIXES = (".csv", ".txt")
 TERRITORY_FIELDS = (
     "territory_id",
     "rep_id",
@@ -105,11 +106,13 @@ class AccountTable(StrictModel):
     ``numeric_ids`` says what to do with ids that a Parquet or Excel file stores
     as numbers (a ZIP ``02116`` saved as the integer 2116): ``keep`` their
     digits, ``pad`` them with leading zeros to ``id_digits`` digits (with a
-    warning), or ``reject`` the file. ``fill_missing`` maps a numeric field
-    (``potential``, ``workload_hours``, ``revenue`` or a balanced metric) to the
-    value that replaces its blank or NaN cells, with a warning that counts them;
-    without it such a cell is an error. ``drop_blank_ids`` drops rows with an
-    empty id (with a warning) instead of refusing the file. ``region`` is the box
+    warning), or ``reject`` the file. A CSV file has no numbers, only text, so
+    ``pad`` or ``reject`` with a CSV file is refused. ``fill_missing`` maps a
+    numeric field (``potential``, ``workload_hours``, ``revenue`` or a balanced
+    metric) to the value that replaces its blank or NaN cells, with a warning
+    that counts them; without it such a cell is an error. ``drop_blank_ids``
+    drops rows with an empty id (with a warning) instead of refusing the file.
+    ``region`` is the box
     the accounts lie in: a row outside it is an error, named as swapped when it
     falls inside once latitude and longitude are swapped (and the columns named
     when every row does). Without it, rows that fit only swapped, against a box
@@ -128,6 +131,18 @@ class AccountTable(StrictModel):
     region: Region | None = None
 
     _resolve_path = field_validator("path")(resolve_path)
+
+    @model_validator(mode="after")
+    def _numeric_ids_need_typed_cells(self) -> AccountTable:
+        if self.numeric_ids != "keep" and self.path.suffix.lower() in CSV_SUFFIXES:
+            raise ValueError(
+                f"numeric_ids: {self.numeric_ids} applies to Parquet and Excel "
+                f"files, whose cells store ids as numbers or as text; {self.path} "
+                f"is a CSV file, where every id is read as text exactly as written, "
+                f"so remove numeric_ids (if leading zeros were lost when the CSV "
+                f"was written, restore them in the file)"
+            )
+        return self
 
 
 class TerritoryTable(StrictModel):

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from territory_opt.errors import InputError, preview_ids
-from territory_opt.scenario import AccountTable, Region, TerritoryTable
+from territory_opt.scenario import CSV_SUFFIXES, AccountTable, Region, TerritoryTable
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def read_text_table(
     if not path.exists():
         raise InputError(f"{path}: file not found; check the path in the scenario")
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
+    if suffix in CSV_SUFFIXES:
         codec = (
             "utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding
         )
