@@ -22,7 +22,13 @@ from pydantic import (
     model_validator,
 )
 
-from territory_opt.config import StrictModel, resolve_path
+from territory_opt.config import (
+    OctalLookingInt,
+    StrictModel,
+    numeric_id_problem,
+    read_yaml,
+    resolve_path,
+)
 from territory_opt.errors import InputError
 from territory_opt.forecast.spec import ForecastSection
 from territory_opt.quota.spec import QuotaSection
@@ -196,20 +202,18 @@ class Lock(StrictModel):
     @field_validator("account", "territory", mode="before")
     @classmethod
     def _as_text(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int):
-            raise ValueError(
-                f"id {value!r} was read as a number; quote it in the YAML "
-                f"(for example '{value}') so that leading zeros are kept"
-            )
+        problem = numeric_id_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
 
 class PostalRule(StrictModel):
     """Lock every account whose postal code lies in a ZIP range to a territory.
 
-    ``from_code`` and ``to_code`` are five-digit ZIPs, both included; codes are
+    ``from_code`` and ``to_code`` are five-digit ZIPs, both included (a bare
+    number such as 10000 is taken as written; one with a leading zero must be
+    quoted, as YAML reads it as octal); codes are
     read from the accounts' ``postal_code`` column, or from their ids when the
     table has none (ZIP+4 counts by its first five digits; see
     :mod:`territory_opt.postal`).
@@ -219,11 +223,21 @@ class PostalRule(StrictModel):
     to_code: str
     territory: str
 
+    @field_validator("territory", mode="before")
+    @classmethod
+    def _territory_as_text(cls, value: Any) -> Any:
+        problem = numeric_id_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @field_validator("from_code", "to_code", mode="before")
     @classmethod
     def _zip(cls, value: Any) -> Any:
         from territory_opt.postal import zip5
 
+        if isinstance(value, OctalLookingInt):
+            raise ValueError(numeric_id_problem(value))
         text = str(value) if isinstance(value, int) else value
         if isinstance(text, str) and zip5(text) is None:
             raise ValueError(f"'{text}' is not a five-digit ZIP code")
@@ -519,7 +533,7 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         text = raw_bytes.decode("utf-8-sig")
         twice = _repeated_keys(yaml.compose(text, Loader=yaml.SafeLoader))
-        data = yaml.safe_load(text)
+        data = read_yaml(text)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a valid UTF-8 YAML file: {exc}") from None
     if twice:

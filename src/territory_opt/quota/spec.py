@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from territory_opt.config import StrictModel
+from territory_opt.config import StrictModel, numeric_id_problem
 from territory_opt.errors import InputError
 
 __all__ = [
@@ -63,11 +63,9 @@ FLAT_SEASONALITY = (1.0 / 12.0,) * 12
 
 def _reject_numeric_id(value: Any) -> Any:
     """Ids are text; a YAML number would lose leading zeros."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError(
-            f"id {value!r} was read as a number; quote it in the YAML "
-            f"(for example '{value}') so that leading zeros are kept"
-        )
+    problem = numeric_id_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
