@@ -543,6 +543,71 @@ def test_accounts_near_the_homes_raise_no_swap_warning(tmp_path: Path, caplog) -
     assert "swapped" not in caplog.text
 
 
+def _rewrite_accounts(tmp_path: Path, separator: str) -> Path:
+    """accounts.csv written again with ``separator`` between the cells."""
+    target = tmp_path / "accounts.csv"
+    pd.read_csv(target, dtype=str).to_csv(target, sep=separator, index=False)
+    return target
+
+
+def test_semicolon_csv_gets_a_delimiter_hint(tmp_path: Path) -> None:
+    """A ';' file read with commas is one column: the error names the file, the
+    semicolon and the option that reads it."""
+    path = write_scenario(tmp_path, _accounts(), TERRITORIES)
+    target = _rewrite_accounts(tmp_path, ";")
+    assert _error(path) == (
+        f"{target}: read with the comma delimiter, the file has a single column, "
+        "and its header holds 6 names separated by semicolons ('account_id', "
+        "'lat', 'lon', 'potential', ...); set delimiter: ';' next to its path in "
+        "the scenario, or save the file with commas"
+    )
+
+
+def test_tab_csv_with_a_comma_in_a_cell_gets_a_delimiter_hint(
+    tmp_path: Path,
+) -> None:
+    """A tab file whose cell 'T1,T2' breaks the comma parse still gets the hint."""
+    path = write_scenario(tmp_path, _accounts(current_territory_0="T1,T2"), TERRITORIES)
+    target = _rewrite_accounts(tmp_path, "\t")
+    assert _error(path) == (
+        f"{target}: read with the comma delimiter, the file has a single column, "
+        "and its header holds 6 names separated by tabs ('account_id', 'lat', "
+        "'lon', 'potential', ...); set delimiter: \"\\t\" next to its path in the "
+        "scenario, or save the file with commas"
+    )
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_declared_delimiter_reads_the_file(tmp_path: Path, separator: str) -> None:
+    """With accounts.delimiter set, the same file reads as the comma one does."""
+    path = write_scenario(
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
+        accounts={"path": "accounts.csv", "delimiter": separator},
+    )
+    _rewrite_accounts(tmp_path, separator)
+    problem = _load(path)
+    assert problem.account_ids == ("00501", "02142", "1004")
+    assert problem.potential.tolist() == [8.0, 10.0, 12.0]
+    assert problem.account_lat.tolist() == [40.5, 40.1, 40.9]
+
+
+def test_delimiter_on_a_parquet_file_is_refused(tmp_path: Path) -> None:
+    """A delimiter means nothing to Parquet: refused, naming the file."""
+    pd.DataFrame(_accounts()).to_parquet(tmp_path / "accounts.parquet", index=False)
+    path = write_scenario(
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
+        accounts={"path": "accounts.parquet", "delimiter": ";"},
+    )
+    assert _error(path) == (
+        f"{tmp_path / 'accounts.parquet'}: delimiter ';' applies to CSV files "
+        "only; remove it next to the path in the scenario"
+    )
+
+
 def test_non_utf8_error_quotes_the_byte_offset(tmp_path: Path) -> None:
     """'René' in cp1252: the é (0xe9) is byte 34, after a 28-byte header and
     'T1,Ren'; the message names file, byte, reason and the 'encoding' fix."""

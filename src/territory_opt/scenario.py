@@ -109,6 +109,8 @@ class Region(StrictModel):
 class AccountTable(StrictModel):
     """The accounts table: CSV, Parquet or XLSX, one row per account.
 
+    ``encoding`` and ``delimiter`` (one character: ``";"``, ``"\\t"``; default
+    ``","``) say how a CSV file is written; the other tables take them too.
     ``numeric_ids`` says what to do with ids that a Parquet or Excel file stores
     as numbers (a ZIP ``02116`` saved as the integer 2116): ``keep`` their
     digits, ``pad`` them with leading zeros to ``id_digits`` digits (with a
@@ -129,6 +131,7 @@ class AccountTable(StrictModel):
     path: Path
     sheet: str | None = None
     encoding: str = "utf-8"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
     columns: AccountColumns = AccountColumns()
     numeric_ids: Literal["keep", "pad", "reject"] = "keep"
     id_digits: int = Field(default=5, ge=1, le=20)
@@ -157,6 +160,7 @@ class TerritoryTable(StrictModel):
     path: Path
     sheet: str | None = None
     encoding: str = "utf-8"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
     columns: TerritoryColumns = TerritoryColumns()
 
     _resolve_path = field_validator("path")(resolve_path)
@@ -280,6 +284,7 @@ class EdgeList(StrictModel):
     from_column: str = "from"
     to_column: str = "to"
     encoding: str = "utf-8"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
 
     _resolve_path = field_validator("path")(resolve_path)
 
@@ -331,6 +336,7 @@ class HierarchyTable(StrictModel):
     parent: str = "parent"
     sheet: str | None = None
     encoding: str = "utf-8"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
 
     _resolve_path = field_validator("path")(resolve_path)
 

@@ -92,27 +92,77 @@ def _cell_to_text(value: object) -> str:
     return str(value).strip()
 
 
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+
+
+def _yaml_text(character: str) -> str:
+    """``character`` as a YAML scalar: the tab as ``"\\t"``, others quoted."""
+    return '"\\t"' if character == "\t" else f"'{character}'"
+
+
+def _check_delimiter(path: Path, header: str, delimiter: str) -> None:
+    """Refuse a CSV whose header is one name by ``delimiter`` but several by
+    another delimiter.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the delimiter the header holds and the option to set.
+    """
+    if len([part for part in header.split(delimiter) if part.strip()]) > 1:
+        return
+    for character, name in DELIMITER_NAMES.items():
+        parts = [part for part in header.split(character) if part.strip()]
+        if character != delimiter and len(parts) > 1:
+            used = DELIMITER_NAMES.get(delimiter, repr(delimiter))
+            raise InputError(
+                f"{path}: read with the {used} delimiter, the file has a single "
+                f"column, and its header holds {len(parts)} names separated by "
+                f"{name}s ({', '.join(repr(p) for p in parts[:4])}"
+                f"{', ...' if len(parts) > 4 else ''}); set "
+                f"delimiter: {_yaml_text(character)} next to its path in the "
+                f"scenario, or save the file with commas"
+            )
+
+
 def read_text_table(
-    path: Path, sheet: str | None = None, encoding: str = "utf-8"
+    path: Path,
+    sheet: str | None = None,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
 ) -> TextTable:
     """Read a CSV, Parquet or XLSX file with every cell as text.
+
+    ``encoding`` and ``delimiter`` (one character, default ``,``) apply to CSV
+    files only.
 
     Raises
     ------
     InputError
         When the file is missing, of an unknown kind, not decodable with
-        ``encoding``, or empty.
+        ``encoding``, empty, or a CSV file whose only header holds another
+        delimiter; or when a delimiter is given for a Parquet or Excel file.
     """
     if not path.exists():
         raise InputError(f"{path}: file not found; check the path in the scenario")
     suffix = path.suffix.lower()
+    if delimiter != "," and suffix not in CSV_SUFFIXES:
+        raise InputError(
+            f"{path}: delimiter {_yaml_text(delimiter)} applies to CSV files only; "
+            f"remove it next to the path in the scenario"
+        )
     if suffix in CSV_SUFFIXES:
         codec = (
             "utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding
         )
         try:
             frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_filter=False, encoding=codec
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                encoding=codec,
+                sep=delimiter,
             )
         except LookupError:
             raise InputError(
@@ -130,7 +180,11 @@ def read_text_table(
                 f"{path}: the file is empty; it needs a header row"
             ) from None
         except pd.errors.ParserError as exc:
+            with path.open(encoding=codec, errors="replace") as stream:
+                _check_delimiter(path, stream.readline().rstrip("\r\n"), delimiter)
             raise InputError(f"{path}: not a readable CSV file: {exc}") from None
+        if len(frame.columns) == 1:
+            _check_delimiter(path, str(frame.columns[0]), delimiter)
         row_word, first = "line", 2
     elif suffix in (".parquet", ".pq"):
         frame = pd.read_parquet(path)
@@ -388,7 +442,7 @@ def load_accounts(
     built-in ones (potential, workload_hours, accounts, revenue) each must be a
     numeric column of the file.
     """
-    table = read_text_table(spec.path, spec.sheet, spec.encoding)
+    table = read_text_table(spec.path, spec.sheet, spec.encoding, spec.delimiter)
     cols = spec.columns
     # Named accounts may come without coordinates: both columns absent (under
     # their default names) means no geography; distances are then not available.
@@ -673,7 +727,7 @@ def flag_swapped_against_homes(
 
 def load_territories(spec: TerritoryTable) -> TerritoryData:
     """Read and validate the territories table."""
-    table = read_text_table(spec.path, spec.sheet, spec.encoding)
+    table = read_text_table(spec.path, spec.sheet, spec.encoding, spec.delimiter)
     cols = spec.columns
     optional = {
         name: _optional_column(table, getattr(cols, name), name)
