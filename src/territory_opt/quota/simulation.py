@@ -1,4 +1,6 @@
-"""Monte Carlo of sales, attainment and pay under the lognormal model (DOMAIN 6.5).
+"""Monte Carlo of sales, attainment and pay under the lognormal model.
+
+The formulas are stated in docs/quota.md, Monte Carlo of sales and pay.
 
 For draw ``k`` and rep ``i``, with a market shock ``z_k⁰`` shared by all reps and an
 idiosyncratic shock ``z_{i,k}``, both standard normal:
@@ -48,7 +50,7 @@ logger = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
-# Attainment bands of DOMAIN 6.7: <0.5, 0.5-0.8, 0.8-1.0, 1.0-1.2, >=1.2.
+# Attainment bands of docs/quota.md: <0.5, 0.5-0.8, 0.8-1.0, 1.0-1.2, >=1.2.
 BAND_EDGES = np.array([0.5, 0.8, 1.0, 1.2])
 ATTAINMENT_BANDS = ("lt_50", "50_80", "80_100", "100_120", "ge_120")
 DEFAULT_CHUNK_BYTES = 32 * 2**20
