@@ -225,12 +225,13 @@ def test_compactness_of_dissolved_matches_compactness(
 def test_greedy_colours_separate_touching_territories(
     dissolved: gpd.GeoDataFrame,
 ) -> None:
-    """T-SQ and 02142 touch and get colours 0 and 1; the others reuse colour 0."""
+    """T-SQ and 02142 touch and get colours 0 and 1; with 12 colours to spare the
+    other two get colours of their own, 2 and 3."""
     assert territory_colours(dissolved) == [
         PALETTE[0],
         PALETTE[1],
-        PALETTE[0],
-        PALETTE[0],
+        PALETTE[2],
+        PALETTE[3],
     ]
 
 
@@ -258,14 +259,25 @@ def test_touching_territories_never_share_a_colour_on_a_grid() -> None:
         T3 T4 T5
         T0 T1 T2
 
-    all 20 touching pairs differ, and 4 colours (four cells around a corner
-    touch one another, so no fewer can do) are all that is used."""
+    all 20 touching pairs differ, and the 9 territories, fewer than Set3's 12
+    colours, get 9 distinct ones: T4 (8 neighbours) first, then the edges' middles
+    T1, T3, T5, T7 (5 each), then the corners."""
     frame = _plain_frame([box(c, r, c + 1, r + 1) for r in range(3) for c in range(3)])
     colours = territory_colours(frame)
     pairs = _touching_pairs(frame)
     assert len(pairs) == 20
     assert all(colours[a] != colours[b] for a, b in pairs)
-    assert sorted(set(colours)) == sorted(PALETTE[:4])
+    order = [4, 1, 3, 5, 7, 0, 2, 6, 8]
+    assert [colours[t] for t in order] == list(PALETTE[:9])
+
+
+def test_colours_are_shared_evenly_and_never_by_neighbours() -> None:
+    """A strip of 24 squares in a row (each touches the next): the 12 Set3 colours
+    are used twice each, and no two neighbours share one."""
+    frame = _plain_frame([box(c, 0, c + 1, 1) for c in range(24)])
+    colours = territory_colours(frame)
+    assert all(colours[t] != colours[t + 1] for t in range(23))
+    assert sorted(colours) == sorted(PALETTE * 2)
 
 
 def test_thirteen_mutually_touching_territories_get_thirteen_colours() -> None:

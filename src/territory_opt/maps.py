@@ -574,16 +574,26 @@ def territory_colours(territories: gpd.GeoDataFrame) -> list[str]:
 
     A greedy colouring of the territories' contact graph: territories are taken
     in order of decreasing number of neighbours (ties by row order), and each
-    takes the first colour none of its coloured neighbours has. The 12 colours
-    of Set3 serve every map whose contact graph is planar with a low degree; a
-    territory that meets more colours than that gets one of :func:`palette`'s
-    further colours rather than a neighbour's.
+    takes, among the 12 colours of Set3 that none of its coloured neighbours
+    has, the one given to the fewest territories so far (ties by palette order).
+    Up to 12 territories thus all differ, and more share the 12 colours evenly,
+    so that a colour of the legend points to as few territories as it can. A
+    territory whose neighbours hold all 12 gets one of :func:`palette`'s further
+    colours rather than a neighbour's.
     """
     neighbours = territory_neighbours(territories)
     colour = [-1] * len(neighbours)
+    count = [0] * (len(PALETTE) + len(neighbours))
     for t in sorted(range(len(neighbours)), key=lambda i: (-len(neighbours[i]), i)):
         used = {colour[n] for n in neighbours[t]}
-        colour[t] = next(c for c in range(len(neighbours) + 1) if c not in used)
+        free = [c for c in range(len(PALETTE)) if c not in used]
+        if free:
+            colour[t] = min(free, key=lambda c: (count[c], c))
+        else:
+            colour[t] = next(
+                c for c in range(len(PALETTE), len(count)) if c not in used
+            )
+        count[colour[t]] += 1
     colours = palette(max(colour, default=-1) + 1)
     return [colours[c] for c in colour]
 
