@@ -16,6 +16,7 @@ from territory_opt.contiguity import (
     pieces_of,
     separator_cuts,
 )
+from territory_opt.coordinates import flag_swapped_against_homes
 from territory_opt.engines import resolve_engine, run_engine
 from territory_opt.engines.cpsat import check_integer_range
 from territory_opt.errors import InputError
@@ -34,11 +35,7 @@ from territory_opt.result import (
     relative_gap,
 )
 from territory_opt.scenario import Scenario, SolverSpec
-from territory_opt.tables import (
-    flag_swapped_against_homes,
-    load_accounts,
-    load_territories,
-)
+from territory_opt.tables import load_accounts, load_territories
 
 logger = logging.getLogger(__name__)
 
