@@ -593,6 +593,24 @@ def test_declared_delimiter_reads_the_file(tmp_path: Path, separator: str) -> No
     assert problem.account_lat.tolist() == [40.5, 40.1, 40.9]
 
 
+def test_file_without_a_delimiter_option_gets_the_hint_without_it(
+    tmp_path: Path,
+) -> None:
+    """A table read with no scenario option (an alignment file, a forecast file)
+    names the semicolon but offers only to save the file with commas."""
+    from territory_opt.tables import read_text_table
+
+    target = tmp_path / "alignment.csv"
+    target.write_text("account_id;territory_id\n02142;T1\n")
+    with pytest.raises(InputError) as caught:
+        read_text_table(target)
+    assert str(caught.value) == (
+        f"{target}: read with the comma delimiter, the file has a single column, "
+        "and its header holds 2 names separated by semicolons ('account_id', "
+        "'territory_id'); save the file with commas"
+    )
+
+
 def test_delimiter_on_a_parquet_file_is_refused(tmp_path: Path) -> None:
     """A delimiter means nothing to Parquet: refused, naming the file."""
     pd.DataFrame(_accounts()).to_parquet(tmp_path / "accounts.parquet", index=False)

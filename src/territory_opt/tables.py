@@ -101,9 +101,12 @@ def _yaml_text(character: str) -> str:
     return '"\\t"' if character == "\t" else f"'{character}'"
 
 
-def _check_delimiter(path: Path, header: str, delimiter: str) -> None:
+def _check_delimiter(
+    path: Path, header: str, delimiter: str, settable: bool = True
+) -> None:
     """Refuse a CSV whose header is one name by ``delimiter`` but several by
-    another delimiter.
+    another delimiter. ``settable`` says whether the scenario has a
+    ``delimiter`` option for this file, to offer it as a fix.
 
     Raises
     ------
@@ -120,9 +123,13 @@ def _check_delimiter(path: Path, header: str, delimiter: str) -> None:
                 f"{path}: read with the {used} delimiter, the file has a single "
                 f"column, and its header holds {len(parts)} names separated by "
                 f"{name}s ({', '.join(repr(p) for p in parts[:4])}"
-                f"{', ...' if len(parts) > 4 else ''}); set "
-                f"delimiter: {_yaml_text(character)} next to its path in the "
-                f"scenario, or save the file with commas"
+                f"{', ...' if len(parts) > 4 else ''}); "
+                + (
+                    f"set delimiter: {_yaml_text(character)} next to its path in "
+                    f"the scenario, or save the file with commas"
+                    if settable
+                    else "save the file with commas"
+                )
             )
 
 
@@ -130,12 +137,13 @@ def read_text_table(
     path: Path,
     sheet: str | None = None,
     encoding: str = "utf-8",
-    delimiter: str = ",",
+    delimiter: str | None = None,
 ) -> TextTable:
     """Read a CSV, Parquet or XLSX file with every cell as text.
 
-    ``encoding`` and ``delimiter`` (one character, default ``,``) apply to CSV
-    files only.
+    ``encoding`` and ``delimiter`` (one character) apply to CSV files only.
+    ``delimiter`` None reads commas for a file whose scenario entry has no
+    ``delimiter`` option, so that a hint does not offer one.
 
     Raises
     ------
@@ -147,6 +155,8 @@ def read_text_table(
     if not path.exists():
         raise InputError(f"{path}: file not found; check the path in the scenario")
     suffix = path.suffix.lower()
+    settable = delimiter is not None
+    delimiter = delimiter or ","
     if delimiter != "," and suffix not in CSV_SUFFIXES:
         raise InputError(
             f"{path}: delimiter {_yaml_text(delimiter)} applies to CSV files only; "
@@ -182,10 +192,11 @@ def read_text_table(
             ) from None
         except pd.errors.ParserError as exc:
             with path.open(encoding=codec, errors="replace") as stream:
-                _check_delimiter(path, stream.readline().rstrip("\r\n"), delimiter)
+                first_line = stream.readline().rstrip("\r\n")
+            _check_delimiter(path, first_line, delimiter, settable)
             raise InputError(f"{path}: not a readable CSV file: {exc}") from None
         if len(frame.columns) == 1:
-            _check_delimiter(path, str(frame.columns[0]), delimiter)
+            _check_delimiter(path, str(frame.columns[0]), delimiter, settable)
         row_word, first = "line", 2
     elif suffix in (".parquet", ".pq"):
         frame = pd.read_parquet(path)
