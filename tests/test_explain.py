@@ -217,3 +217,82 @@ def test_least_step_is_exact_only_when_every_answer_is_known() -> None:
         False,
     )
     assert _least_step(100, 1000, lambda p: False) is None
+
+
+class _Clock:
+    """A clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now_s = 0.0
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+def test_explanation_never_solves_past_its_budget(tmp_path: Path, monkeypatch) -> None:
+    """Regression: the explanation ran past the time limit. With a 2 s budget on
+    a clock we move, building a model costing 0.3 s and every CP-SAT solve using
+    all the time it is given: one solve, limited to 2 - 0.3 = 1.7 s, ends at the
+    deadline, and the search stops there, saying it is incomplete."""
+    from ortools.sat.python import cp_model
+
+    from territory_opt import explain
+
+    clock = _Clock()
+    solves: list[tuple[float, float]] = []
+    build = explain._assignment_model
+
+    def slow_build(*args: object):
+        clock.now_s += 0.3
+        return build(*args)
+
+    class GreedySolver(cp_model.CpSolver):
+        def solve(self, *args: object, **kwargs: object):
+            limit_s = self.parameters.max_time_in_seconds
+            solves.append((clock.now_s, limit_s))
+            answer = super().solve(*args, **kwargs)
+            clock.now_s += limit_s
+            return answer
+
+    monkeypatch.setattr(explain, "_assignment_model", slow_build)
+    monkeypatch.setattr(explain.cp_model, "CpSolver", GreedySolver)
+    problem = load_problem(load_scenario(_locks_and_band(tmp_path)))
+    explanation = explain_infeasibility(problem, 2.0, clock=clock)
+    assert solves == [(pytest.approx(0.3), pytest.approx(1.7))]
+    assert clock.now_s == pytest.approx(2.0)
+    assert not explanation.complete
+    assert explanation.relaxations == ()
+
+
+def test_explanation_gets_what_the_solve_left_of_the_time_limit(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A solve that proved infeasibility in 19.75 of its 20 s leaves the
+    explanation 0.25 s; one that used 21 s leaves none; a long limit caps it."""
+    from dataclasses import replace
+
+    from territory_opt import solve
+    from territory_opt.solve import EXPLAIN_LIMIT_S, explain_budget_s
+
+    assert explain_budget_s(20.0, 19.75) == 0.25
+    assert explain_budget_s(20.0, 21.0) == 0.0
+    assert explain_budget_s(600.0, 1.0) == EXPLAIN_LIMIT_S == 20.0
+
+    budgets: list[float] = []
+    real_engine, real_explain = solve.run_engine, solve.explain_infeasibility
+
+    def slow_engine(*args: object, **kwargs: object):
+        return replace(real_engine(*args, **kwargs), runtime_s=19.75)
+
+    def recorded(problem: object, time_limit_s: float, **kwargs: object):
+        budgets.append(time_limit_s)
+        return real_explain(problem, time_limit_s, **kwargs)
+
+    monkeypatch.setattr(solve, "run_engine", slow_engine)
+    monkeypatch.setattr(solve, "explain_infeasibility", recorded)
+    scenario = load_scenario(_locks_and_band(tmp_path)).with_overrides(
+        engine="cpsat", time_limit_s=20
+    )
+    run = solve_scenario(scenario)
+    assert run.result.status is Status.INFEASIBLE
+    assert budgets == [0.25]

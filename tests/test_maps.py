@@ -26,7 +26,7 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from territory_opt.errors import InputError
 from territory_opt.maps import (
@@ -35,6 +35,8 @@ from territory_opt.maps import (
     compactness_of_dissolved,
     dissolve_territories,
     draw_map,
+    label_points,
+    palette,
     piece_counts,
     polsby_popper,
     territory_colours,
@@ -223,13 +225,87 @@ def test_compactness_of_dissolved_matches_compactness(
 def test_greedy_colours_separate_touching_territories(
     dissolved: gpd.GeoDataFrame,
 ) -> None:
-    """T-SQ and 02142 touch and get colours 0 and 1; the others reuse colour 0."""
+    """T-SQ and 02142 touch and get colours 0 and 1; with 12 colours to spare the
+    other two get colours of their own, 2 and 3."""
     assert territory_colours(dissolved) == [
         PALETTE[0],
         PALETTE[1],
-        PALETTE[0],
-        PALETTE[0],
+        PALETTE[2],
+        PALETTE[3],
     ]
+
+
+def _plain_frame(shapes: list[Polygon]) -> gpd.GeoDataFrame:
+    """Shapes in plain degrees, one territory each (T0, T1, ...)."""
+    ids = [f"T{i}" for i in range(len(shapes))]
+    return gpd.GeoDataFrame({"territory_id": ids}, geometry=shapes, crs="EPSG:4326")
+
+
+def _touching_pairs(frame: gpd.GeoDataFrame) -> list[tuple[int, int]]:
+    """Every pair of rows whose shapes meet, found by brute force."""
+    shapes = list(frame.geometry)
+    return [
+        (a, b)
+        for a in range(len(shapes))
+        for b in range(a + 1, len(shapes))
+        if shapes[a].intersects(shapes[b])
+    ]
+
+
+def test_touching_territories_never_share_a_colour_on_a_grid() -> None:
+    """A 3 x 3 grid of territories (corners count as touching):
+
+        T6 T7 T8
+        T3 T4 T5
+        T0 T1 T2
+
+    all 20 touching pairs differ, and the 9 territories, fewer than Set3's 12
+    colours, get 9 distinct ones: T4 (8 neighbours) first, then the edges' middles
+    T1, T3, T5, T7 (5 each), then the corners."""
+    frame = _plain_frame([box(c, r, c + 1, r + 1) for r in range(3) for c in range(3)])
+    colours = territory_colours(frame)
+    pairs = _touching_pairs(frame)
+    assert len(pairs) == 20
+    assert all(colours[a] != colours[b] for a, b in pairs)
+    order = [4, 1, 3, 5, 7, 0, 2, 6, 8]
+    assert [colours[t] for t in order] == list(PALETTE[:9])
+
+
+def test_colours_are_shared_evenly_and_never_by_neighbours() -> None:
+    """A strip of 24 squares in a row (each touches the next): the 12 Set3 colours
+    are used twice each, and no two neighbours share one."""
+    frame = _plain_frame([box(c, 0, c + 1, 1) for c in range(24)])
+    colours = territory_colours(frame)
+    assert all(colours[t] != colours[t + 1] for t in range(23))
+    assert sorted(colours) == sorted(PALETTE * 2)
+
+
+def test_thirteen_mutually_touching_territories_get_thirteen_colours() -> None:
+    """13 wedges around one point all touch: 13 distinct colours, the 13th
+    beyond Set3's 12 taken from the further palette, never a neighbour's."""
+    wedges = []
+    for i in range(13):
+        a, b = 2 * math.pi * i / 13, 2 * math.pi * (i + 1) / 13
+        wedges.append(
+            Polygon([(0, 0), (math.cos(a), math.sin(a)), (math.cos(b), math.sin(b))])
+        )
+    frame = _plain_frame(wedges)
+    colours = territory_colours(frame)
+    assert len(_touching_pairs(frame)) == 78
+    assert len(set(colours)) == 13
+    assert sorted(colours) == sorted(palette(13))
+
+
+def test_labels_stand_inside_each_territory() -> None:
+    """A U-shaped territory, whose centroid lies in its notch, is labelled at a
+    point inside it; an empty territory gets no label."""
+    u_shape = Polygon([(0, 0), (3, 0), (3, 3), (2, 3), (2, 1), (1, 1), (1, 3), (0, 3)])
+    frame = _plain_frame([u_shape, box(5, 0, 6, 1), Polygon()])
+    assert not u_shape.contains(u_shape.centroid)
+    points = label_points(frame)
+    assert points[2] is None
+    for shape, point in zip(frame.geometry[:2], points[:2], strict=True):
+        assert point is not None and shape.contains(Point(point))
 
 
 def test_geojson_round_trip_keeps_ids_as_text(

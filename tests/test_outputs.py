@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from territory_opt import outputs
-from territory_opt.outputs import OutputExistsError, write_results
+from territory_opt.outputs import OutputExistsError, write_folder, write_results
 from territory_opt.scenario import load_scenario
 from territory_opt.solve import solve_scenario
 from test_cli import _small
@@ -168,3 +168,60 @@ def test_solving_never_writes_the_input_files(tmp_path: Path) -> None:
         result = CliRunner().invoke(app, ["solve", str(path), "--force"])
         assert result.exit_code == 0, result.output
     assert digest() == before
+
+
+def _fill(target: Path) -> None:
+    (target / "alignment.csv").write_text("account_id\n")
+
+
+def test_force_onto_a_file_leaves_only_the_folder(tmp_path: Path) -> None:
+    """--force over a file named like the result: the folder replaces it and
+    nothing hidden (.result.old-PID, .result.partial-PID) is left beside it."""
+    (tmp_path / "result").write_text("an old file")
+    written = write_folder(tmp_path / "result", _fill, force=True)
+    assert written == (tmp_path / "result").resolve()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]
+    assert sorted(p.name for p in written.iterdir()) == ["alignment.csv"]
+
+
+def test_force_onto_a_file_that_fails_keeps_the_file(tmp_path: Path) -> None:
+    """A fill that fails leaves the file as it was and nothing else."""
+
+    def fail(target: Path) -> None:
+        _fill(target)
+        raise OSError("disk full")
+
+    (tmp_path / "result").write_text("an old file")
+    with pytest.raises(OSError, match="disk full"):
+        write_folder(tmp_path / "result", fail, force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]
+    assert (tmp_path / "result").read_text() == "an old file"
+
+
+def test_failed_final_rename_puts_the_previous_result_back(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """If moving the new folder into place fails, the file moved aside comes
+    back under its name and neither hidden name is left."""
+    (tmp_path / "result").write_text("an old file")
+    real_rename = Path.rename
+
+    def rename(self: Path, target: Path) -> Path:
+        if self.name.startswith(".result.partial-"):
+            raise PermissionError("refused")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(PermissionError):
+        write_folder(tmp_path / "result", _fill, force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]
+    assert (tmp_path / "result").read_text() == "an old file"
+
+
+def test_force_onto_a_folder_leaves_only_the_folder(tmp_path: Path) -> None:
+    """--force over a folder: the new content replaces the old, nothing beside."""
+    (tmp_path / "result").mkdir()
+    (tmp_path / "result" / "old.csv").write_text("x")
+    write_folder(tmp_path / "result", _fill, force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]
+    assert sorted(p.name for p in (tmp_path / "result").iterdir()) == ["alignment.csv"]

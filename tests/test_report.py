@@ -101,3 +101,78 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
     pixels = matplotlib.image.imread(str(shot))
     assert pixels.shape[0] > 500 and pixels.shape[1] > 1000
     assert pixels[..., :3].std() > 0.05  # not a blank page
+
+
+@pytest.fixture(scope="module")
+def point_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """report.html of the same grid without polygons: accounts are points."""
+    folder = tmp_path_factory.mktemp("points")
+    path = grid_scenario(folder, quota=False, geography=None)
+    result = runner.invoke(app, ["solve", str(path), "-q"])
+    assert result.exit_code == 0, result.output
+    return folder / "out" / "report.html"
+
+
+def test_point_only_report_maps_accounts_by_territory(point_report: Path) -> None:
+    """Without polygons the map draws each territory's accounts as points at
+    their lon/lat, one palette colour per territory, plain axes (no tiles)."""
+    import pandas as pd
+
+    from territory_opt.maps import palette
+    from territory_opt.report import ReportInputs, points_map_figure
+
+    alignment = pd.read_csv(point_report.parent / "alignment.csv", dtype=str)
+    accounts = pd.read_csv(point_report.parent.parent / "accounts.csv", dtype=str)
+    placed = alignment.merge(accounts, on="account_id")
+    text = point_report.read_text(encoding="utf-8")
+    assert text.count('data-figure="map"') == 1
+
+    territories = pd.read_csv(point_report.parent / "territories.csv", dtype=str)
+    inputs = ReportInputs(
+        title="t",
+        facts={},
+        comparison=pd.DataFrame(),
+        territories=pd.read_csv(point_report.parent / "territories.csv").astype(
+            {"territory_id": str, "rep_id": str}
+        ),
+        current_territories=None,
+        bands={"potential": 0.3},
+        moves=pd.DataFrame(),
+        disruption={},
+        homes=None,
+        points=placed[["account_id", "territory_id", "lat", "lon"]].astype(
+            {"lat": float, "lon": float}
+        ),
+    )
+    figure = points_map_figure(inputs)
+    assert [t.name for t in figure.data] == list(territories["territory_id"])
+    assert {t.type for t in figure.data} == {"scatter"}
+    assert [t.marker.color for t in figure.data] == palette(3)
+    for trace in figure.data:
+        mine = placed[placed["territory_id"] == trace.name]
+        assert sorted(zip(trace.x, trace.y, strict=True)) == sorted(
+            zip(mine["lon"].astype(float), mine["lat"].astype(float), strict=True)
+        )
+    assert sum(len(t.x) for t in figure.data) == 12
+    layout = figure.to_plotly_json()["layout"]
+    assert "mapbox" not in layout and "geo" not in layout
+
+
+def test_point_only_report_renders_its_map_in_headless_chromium(
+    point_report: Path,
+) -> None:
+    """Chromium draws the point map offline: 12 account points and 3 homes."""
+    from selenium.webdriver.common.by import By
+
+    driver = open_browser()
+    try:
+        driver.get(point_report.as_uri())
+        assert "map" in rendered_figures(driver, 3)
+        points = driver.find_elements(
+            By.CSS_SELECTOR, "#figure-map .scatterlayer .points path.point"
+        )
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    finally:
+        driver.quit()
+    assert len(points) == 12 + 3
+    assert errors == []

@@ -80,6 +80,65 @@ def test_numeric_lock_ids_must_be_quoted(tmp_path: Path) -> None:
     assert "id 2142 was read as a number; quote it in the YAML" in str(caught.value)
 
 
+SKELETON = "name: x\naccounts: {path: a.csv}\nterritories: {path: t.csv}\n"
+
+
+def test_octal_looking_lock_id_names_field_and_value_as_read(tmp_path: Path) -> None:
+    """Unquoted 01234 is octal 668 to YAML: the hint quotes both and the fix."""
+    path = _write(
+        tmp_path,
+        SKELETON + "constraints: {locks: [{account: 01234, territory: T1}]}\n",
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert str(caught.value) == (
+        f"{path}: the scenario is not valid (1 problem(s))\n"
+        "  - constraints.locks.0.account: 01234 was read by YAML as the octal number "
+        "668 (an unquoted number with a leading zero), not as the id '01234'; "
+        "quote it in the YAML: '01234'"
+    )
+
+
+def test_octal_looking_postal_rule_codes_name_field_and_value(tmp_path: Path) -> None:
+    """from_code 02000 (octal 1024) and territory 07 (octal 7) are each named;
+    the bare to_code 19999 has no leading zero and is taken as written."""
+    path = _write(
+        tmp_path,
+        SKELETON + "constraints:\n  postal_rules:\n"
+        "    - {from_code: 02000, to_code: 19999, territory: 07}\n",
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert str(caught.value) == (
+        f"{path}: the scenario is not valid (2 problem(s))\n"
+        "  - constraints.postal_rules.0.from_code: 02000 was read by YAML as the "
+        "octal number 1024 (an unquoted number with a leading zero), not as the id "
+        "'02000'; quote it in the YAML: '02000'\n"
+        "  - constraints.postal_rules.0.territory: 07 was read by YAML as the octal "
+        "number 7 (an unquoted number with a leading zero), not as the id '07'; "
+        "quote it in the YAML: '07'"
+    )
+
+
+def test_quoted_leading_zero_ids_are_kept(tmp_path: Path) -> None:
+    """Quoted, '01234' and '02000' stay text with their zeros."""
+    path = _write(
+        tmp_path,
+        SKELETON + "constraints:\n  locks: [{account: '01234', territory: T1}]\n"
+        "  postal_rules: [{from_code: '02000', to_code: '02999', territory: '07'}]\n",
+    )
+    constraints = load_scenario(path).constraints
+    assert constraints.locks[0].account == "01234"
+    rule = constraints.postal_rules[0]
+    assert (rule.from_code, rule.to_code, rule.territory) == ("02000", "02999", "07")
+
+
+def test_octal_looking_number_elsewhere_keeps_its_value(tmp_path: Path) -> None:
+    """A leading-zero number outside an id field (seed 010) is YAML's 8, as before."""
+    path = _write(tmp_path, SKELETON + "solver: {seed: 010}\n")
+    assert load_scenario(path).solver.seed == 8
+
+
 def test_json_schema_describes_every_section() -> None:
     """The exported schema is JSON and lists the top-level sections."""
     schema = json.loads(scenario_json_schema())

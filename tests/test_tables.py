@@ -287,6 +287,38 @@ def _zip_parquet(tmp_path: Path, **accounts: object) -> Path:
     )
 
 
+@pytest.mark.parametrize("policy", ["pad", "reject"])
+def test_numeric_ids_with_a_csv_file_are_refused(tmp_path: Path, policy: str) -> None:
+    """numeric_ids pad/reject on a CSV (no typed cells) is refused by name."""
+    path = write_scenario(
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
+        accounts={"path": "accounts.csv", "numeric_ids": policy},
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert str(caught.value) == (
+        f"{path}: the scenario is not valid (1 problem(s))\n"
+        f"  - accounts: numeric_ids: {policy} applies to Parquet and Excel files, "
+        f"whose cells store ids as numbers or as text; {tmp_path / 'accounts.csv'} "
+        f"is a CSV file, where every id is read as text exactly as written, so "
+        f"remove numeric_ids (if leading zeros were lost when the CSV was written, "
+        f"restore them in the file)"
+    )
+
+
+def test_numeric_ids_keep_with_a_csv_file_is_accepted(tmp_path: Path) -> None:
+    """numeric_ids: keep (the default) changes nothing, so a CSV may state it."""
+    path = write_scenario(
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
+        accounts={"path": "accounts.csv", "numeric_ids": "keep"},
+    )
+    assert _load(path).account_ids == ("00501", "02142", "1004")
+
+
 def test_integer_zip_ids_in_parquet_are_padded_with_a_warning(
     tmp_path: Path, caplog
 ) -> None:
@@ -432,6 +464,165 @@ def test_swapped_coordinates_in_range_are_flagged(tmp_path: Path, caplog) -> Non
     assert (
         "1 row(s) lie outside the accounts' region but inside it with lat and lon "
         "swapped: line 4 (-74.5, 40.5)" in caplog.text
+    )
+
+
+EAST_REGION = {"lat": [30, 45], "lon": [-90, -70]}
+
+
+def _swapped_accounts() -> list[dict[str, object]]:
+    """The three accounts east of the Mississippi with lat and lon swapped."""
+    rows = _accounts()
+    for row in rows:
+        row["lat"], row["lon"] = row["lon"], row["lat"]
+    return rows
+
+
+def test_whole_swap_in_a_declared_region_is_an_error(tmp_path: Path) -> None:
+    """Every row swapped (lat -75.1, lon 40.1 ...): an error naming the rows and
+    the column mapping to change, though every value is within range."""
+    path = write_scenario(
+        tmp_path,
+        _swapped_accounts(),
+        TERRITORIES,
+        accounts={"path": "accounts.csv", "region": EAST_REGION},
+    )
+    assert _error(path) == (
+        f"{tmp_path / 'accounts.csv'}: 1 problem(s) in the table\n"
+        "  - 3 row(s) lie outside accounts.region (lat 30 to 45, lon -90 to -70) "
+        "but inside it with lat and lon swapped: line 2 (-75.1, 40.1), line 3 "
+        "(-74.1, 40.9), line 4 (-74.5, 40.5); every row is affected, so the lat and "
+        "lon columns are likely swapped: map accounts.columns.lat to 'lon' and "
+        "accounts.columns.lon to 'lat', or swap the two columns in the file"
+    )
+
+
+def test_row_outside_a_declared_region_is_an_error(tmp_path: Path) -> None:
+    """(40.5, -100) lies west of the declared box and is not a swap: named as
+    outside; one swapped row among good ones is named as swapped."""
+    rows = _accounts(lon_2=-100.0, lat_1=-74.1, lon_1=40.9)
+    path = write_scenario(
+        tmp_path,
+        rows,
+        TERRITORIES,
+        accounts={"path": "accounts.csv", "region": EAST_REGION},
+    )
+    assert _error(path) == (
+        f"{tmp_path / 'accounts.csv'}: 2 problem(s) in the table\n"
+        "  - 1 row(s) lie outside accounts.region (lat 30 to 45, lon -90 to -70) "
+        "but inside it with lat and lon swapped: line 3 (-74.1, 40.9); swap the "
+        "two values in those rows\n"
+        "  - 1 row(s) lie outside accounts.region (lat 30 to 45, lon -90 to -70), "
+        "even with lat and lon swapped: line 4 (40.5, -100); correct their "
+        "coordinates or widen accounts.region"
+    )
+
+
+def test_whole_swap_without_a_region_is_flagged_against_the_homes(
+    tmp_path: Path, caplog
+) -> None:
+    """Without accounts.region the median box moves with a whole swap; the
+    territory homes (40, -75) and (41, -74) still show it, in a warning."""
+    path = write_scenario(tmp_path, _swapped_accounts(), TERRITORIES)
+    with caplog.at_level("WARNING"):
+        _load(path)
+    assert (
+        f"{tmp_path / 'accounts.csv'}: 3 account(s) lie far from every territory "
+        "home but among the homes with lat and lon swapped: '02142' (-75.1, 40.1), "
+        "'1004' (-74.1, 40.9), '00501' (-74.5, 40.5); every account is affected, so "
+        "the lat and lon columns are likely swapped; map them the other way under "
+        "accounts.columns (declare accounts.region to make this an error)"
+    ) in " ".join(caplog.text.split())
+
+
+def test_accounts_near_the_homes_raise_no_swap_warning(tmp_path: Path, caplog) -> None:
+    """The unswapped accounts lie among the homes: no swap warning at all."""
+    path = write_scenario(tmp_path, _accounts(), TERRITORIES)
+    with caplog.at_level("WARNING"):
+        _load(path)
+    assert "swapped" not in caplog.text
+
+
+def _rewrite_accounts(tmp_path: Path, separator: str) -> Path:
+    """accounts.csv written again with ``separator`` between the cells."""
+    target = tmp_path / "accounts.csv"
+    pd.read_csv(target, dtype=str).to_csv(target, sep=separator, index=False)
+    return target
+
+
+def test_semicolon_csv_gets_a_delimiter_hint(tmp_path: Path) -> None:
+    """A ';' file read with commas is one column: the error names the file, the
+    semicolon and the option that reads it."""
+    path = write_scenario(tmp_path, _accounts(), TERRITORIES)
+    target = _rewrite_accounts(tmp_path, ";")
+    assert _error(path) == (
+        f"{target}: read with the comma delimiter, the file has a single column, "
+        "and its header holds 6 names separated by semicolons ('account_id', "
+        "'lat', 'lon', 'potential', ...); set delimiter: ';' next to its path in "
+        "the scenario, or save the file with commas"
+    )
+
+
+def test_tab_csv_with_a_comma_in_a_cell_gets_a_delimiter_hint(
+    tmp_path: Path,
+) -> None:
+    """A tab file whose cell 'T1,T2' breaks the comma parse still gets the hint."""
+    path = write_scenario(tmp_path, _accounts(current_territory_0="T1,T2"), TERRITORIES)
+    target = _rewrite_accounts(tmp_path, "\t")
+    assert _error(path) == (
+        f"{target}: read with the comma delimiter, the file has a single column, "
+        "and its header holds 6 names separated by tabs ('account_id', 'lat', "
+        "'lon', 'potential', ...); set delimiter: \"\\t\" next to its path in the "
+        "scenario, or save the file with commas"
+    )
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_declared_delimiter_reads_the_file(tmp_path: Path, separator: str) -> None:
+    """With accounts.delimiter set, the same file reads as the comma one does."""
+    path = write_scenario(
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
+        accounts={"path": "accounts.csv", "delimiter": separator},
+    )
+    _rewrite_accounts(tmp_path, separator)
+    problem = _load(path)
+    assert problem.account_ids == ("00501", "02142", "1004")
+    assert problem.potential.tolist() == [8.0, 10.0, 12.0]
+    assert problem.account_lat.tolist() == [40.5, 40.1, 40.9]
+
+
+def test_file_without_a_delimiter_option_gets_the_hint_without_it(
+    tmp_path: Path,
+) -> None:
+    """A table read with no scenario option (an alignment file, a forecast file)
+    names the semicolon but offers only to save the file with commas."""
+    from territory_opt.tables import read_text_table
+
+    target = tmp_path / "alignment.csv"
+    target.write_text("account_id;territory_id\n02142;T1\n")
+    with pytest.raises(InputError) as caught:
+        read_text_table(target)
+    assert str(caught.value) == (
+        f"{target}: read with the comma delimiter, the file has a single column, "
+        "and its header holds 2 names separated by semicolons ('account_id', "
+        "'territory_id'); save the file with commas"
+    )
+
+
+def test_delimiter_on_a_parquet_file_is_refused(tmp_path: Path) -> None:
+    """A delimiter means nothing to Parquet: refused, naming the file."""
+    pd.DataFrame(_accounts()).to_parquet(tmp_path / "accounts.parquet", index=False)
+    path = write_scenario(
+        tmp_path,
+        _accounts(),
+        TERRITORIES,
+        accounts={"path": "accounts.parquet", "delimiter": ";"},
+    )
+    assert _error(path) == (
+        f"{tmp_path / 'accounts.parquet'}: delimiter ';' applies to CSV files "
+        "only; remove it next to the path in the scenario"
     )
 
 

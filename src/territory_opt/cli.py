@@ -27,6 +27,7 @@ from rich.table import Table
 
 from territory_opt import __version__
 from territory_opt.bench.command import bench as _bench
+from territory_opt.compare_terminal import cell_text, print_comparison
 from territory_opt.crm.adapter import read_crm_folder
 from territory_opt.crm.scenario import write_crm_scenario
 from territory_opt.errors import (
@@ -588,40 +589,6 @@ def _latest_date(opportunities: pd.DataFrame) -> str:
     )
 
 
-def _cell(value: object, metric: str) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else ""
-    if isinstance(value, int | float):
-        if metric.endswith("share"):
-            return f"{100 * value:.2f}%"
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-    return str(value)
-
-
-def _print_comparison(frame: pd.DataFrame, title: str) -> None:
-    """The comparison as a rich table; the best value of each row in green."""
-    labels = list(frame.attrs["labels"])
-    table = Table(title=title)
-    for column in frame.columns:
-        table.add_column(
-            str(column),
-            justify="left" if column in ("metric", "best") else "right",
-            overflow="fold",
-        )
-    for record in frame.to_dict("records"):
-        best = set(str(record["best"]).split("; "))
-        cells = []
-        for column in frame.columns:
-            text = _cell(record[column], record["metric"])
-            if column in labels and column in best and text:
-                text = f"[bold green]{text}[/bold green]"
-            cells.append(text)
-        table.add_row(*cells)
-    out.print(table)
-
-
 def _result_folder_of(
     path: Path, runs_dir: Path | None, time_limit: float | None, force: bool
 ) -> Path:
@@ -695,7 +662,7 @@ def compare(
         columns, frame = compare_results(folders, baseline)
     except TerritoryOptError as exc:
         _fail(exc)
-    _print_comparison(frame, f"comparison (deltas against {frame.attrs['baseline']})")
+    print_comparison(out, frame, f"comparison against {frame.attrs['baseline']}")
     if csv is not None:
         frame.to_csv(csv, index=False)
         out.print(f"table written to [bold]{escape(str(csv))}[/bold]")
@@ -774,7 +741,7 @@ def sweep(
     for column in shown.columns:
         grid.add_column(str(column), overflow="fold")
     for record in shown.to_dict("records"):
-        grid.add_row(*[_cell(record[c], str(c)) for c in shown.columns])
+        grid.add_row(*[cell_text(record[c], str(c)) for c in shown.columns])
     out.print(grid)
     out.print(f"sweep written to [bold]{escape(str(written))}[/bold]")
 

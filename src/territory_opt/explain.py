@@ -79,9 +79,15 @@ class Explanation:
 class _Checker:
     """Builds the relaxable CP-SAT model and answers feasibility questions."""
 
-    def __init__(self, problem: Problem, deadline: float) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        deadline: float,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self.problem = problem
         self.deadline = deadline
+        self.clock = clock
         self.complete = True
         n, k = problem.n_accounts, problem.n_territories
         allowed = np.zeros((n, k), dtype=bool)
@@ -134,8 +140,7 @@ class _Checker:
         With ``core``, an infeasible answer comes with the requirements that
         CP-SAT found sufficient for it.
         """
-        remaining = self.deadline - time.perf_counter()
-        if remaining <= 0:
+        if self.remaining_s() <= 0:
             self.complete = False
             return None, []
         problem = self.problem
@@ -144,6 +149,11 @@ class _Checker:
         for req, lit in literal.items():
             self._state(cp, x, req, lit, tolerance or {}, share or {})
         cp.add_assumptions(list(literal.values()))
+        # Building the model took time too: the solve gets only what is left.
+        remaining = self.remaining_s()
+        if remaining <= 0:
+            self.complete = False
+            return None, []
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = remaining
         solver.parameters.num_workers = 1
@@ -158,6 +168,10 @@ class _Checker:
         index = {lit.index: req for req, lit in literal.items()}
         found = solver.sufficient_assumptions_for_infeasibility()
         return False, [index[i] for i in found if i in index]
+
+    def remaining_s(self) -> float:
+        """Seconds left before the deadline, on the checker's clock."""
+        return self.deadline - self.clock()
 
     def _state(
         self,
@@ -242,13 +256,21 @@ def _linear(
     cp.add_linear_constraint(expr, low, high).only_enforce_if(lit)
 
 
-def explain_infeasibility(problem: Problem, time_limit_s: float = 10.0) -> Explanation:
+def explain_infeasibility(
+    problem: Problem,
+    time_limit_s: float = 10.0,
+    *,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Explanation:
     """Find a minimal conflict set of ``problem`` and the relaxations that fix it.
 
-    ``time_limit_s`` bounds the whole search (default 10 s); when it runs out the
-    conflict found so far is returned with ``complete`` false.
+    ``time_limit_s`` bounds the whole search (default 10 s): no CP-SAT solve
+    starts after it has passed, and each one is limited to what is left of it.
+    When it runs out the conflict found so far is returned with ``complete``
+    false. ``clock`` gives the time in seconds (default
+    :func:`time.perf_counter`).
     """
-    checker = _Checker(problem, time.perf_counter() + time_limit_s)
+    checker = _Checker(problem, clock() + time_limit_s, clock)
     everything = checker.requirements
     answer, core = checker.feasible(everything, core=True)
     if answer is None:
@@ -368,8 +390,8 @@ def _capacity_raise(
     others = [r for r in everything if r not in capacities]
     limits = problem.capacity_hours[[r.territory for r in capacities]]
     scale = value_scale(np.concatenate([problem.workload_hours, limits]))[0]
-    remaining = checker.deadline - time.perf_counter()
-    if remaining <= 0:
+    if checker.remaining_s() <= 0:
+        checker.complete = False
         return []
     cp, x = _assignment_model(problem, checker.allowed)
     for req in others:
@@ -389,6 +411,10 @@ def _capacity_raise(
         limit = math.floor(float(problem.capacity_hours[t]) * scale + 1e-9)
         cp.add(load <= limit + extra[t])
     cp.minimize(sum(extra.values()))
+    remaining = checker.remaining_s()
+    if remaining <= 0:
+        checker.complete = False
+        return []
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = remaining
     solver.parameters.num_workers = 1

@@ -31,7 +31,7 @@ EQUAL_AREA_CRS = "EPSG:6933"  # WGS 84 / NSIDC EASE-Grid 2.0 Global, metres
 
 def read_edge_list(spec: EdgeList) -> list[tuple[str, str]]:
     """Pairs of adjacent account ids from an edge-list table."""
-    table = read_text_table(spec.path, None, spec.encoding)
+    table = read_text_table(spec.path, None, spec.encoding, spec.delimiter)
     for column in (spec.from_column, spec.to_column):
         if column not in table.frame:
             raise InputError(

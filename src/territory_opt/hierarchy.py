@@ -112,7 +112,7 @@ def _parent_table(section: HierarchySection) -> dict[str, str]:
     spec = section.table
     if spec is None:
         return {}
-    table = read_text_table(spec.path, spec.sheet, spec.encoding)
+    table = read_text_table(spec.path, spec.sheet, spec.encoding, spec.delimiter)
     units = _column(table, spec.unit, "hierarchy.table.unit")
     parents = _column(table, spec.parent, "hierarchy.table.parent")
     found: dict[str, tuple[str, int]] = {}
@@ -144,7 +144,7 @@ def resolve_units(
         When a territory has no unit at a level, or a unit has two parents.
     """
     spec = scenario.territories
-    table = read_text_table(spec.path, spec.sheet, spec.encoding)
+    table = read_text_table(spec.path, spec.sheet, spec.encoding, spec.delimiter)
     ids = _column(table, spec.columns.territory_id, "territory_id")
     parent_of = _parent_table(section)
     path = spec.path
@@ -224,7 +224,7 @@ def load_hierarchy_input(scenario: Scenario) -> HierarchyInput | None:
     keep: dict[str, dict[str, str]] = {}
     if section.keep_within:
         spec = scenario.accounts
-        table = read_text_table(spec.path, spec.sheet, spec.encoding)
+        table = read_text_table(spec.path, spec.sheet, spec.encoding, spec.delimiter)
         ids = _column(table, spec.columns.account_id, "account_id")
         for name, column in section.keep_within.items():
             level = section.levels.index(name)

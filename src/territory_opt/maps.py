@@ -45,7 +45,8 @@ logger = logging.getLogger(__name__)
 WGS84 = "EPSG:4326"
 GEOPACKAGE_LAYER = "territories"
 LEGEND_LIMIT = 30
-# ColorBrewer Set3: 12 light qualitative colours, legible under black labels.
+# ColorBrewer Set3: 12 light qualitative colours, legible under black labels;
+# more come from :func:`palette` when a contact graph needs them.
 PALETTE = tuple(
     "#8dd3c7 #ffffb3 #bebada #fb8072 #80b1d3 #fdb462 "
     "#b3de69 #fccde5 #d9d9d9 #bc80bd #ccebc5 #ffed6f".split()
@@ -305,12 +306,12 @@ def draw_map(
 
     Units are filled with the colour of their territory and outlined thinly in
     white; territories are outlined thickly in near-black. Colours come from a
-    12-colour qualitative palette, given greedily so that territories whose
-    shapes touch differ where 12 colours allow. Home bases are black stars
-    labelled with the territory id; a territory without a home (NaN lat/lon in
-    ``homes``) gets its label, without a star, at a point inside its shape. The
-    legend (territory id → colour, at most 30 entries in 2 columns, then a count
-    of the rest) sits right of the map.
+    qualitative palette, given by :func:`territory_colours` so that territories
+    whose shapes touch never share a colour; colours repeat between territories
+    apart, so every territory's id is written at a point inside its shape
+    (:func:`label_points`). Home bases are black stars. The legend (territory
+    id → colour, at most 30 entries in 2 columns, then a count of the rest)
+    sits right of the map.
 
     The map is drawn in longitude and latitude degrees with the aspect ratio set
     to 1/cos(φ) for the mid latitude φ of the units (an equirectangular view
@@ -393,7 +394,7 @@ def draw_map(
         bbox_to_anchor=(0.74, 0.5),
         ncols=2,
         fontsize=7,
-        title="Territory",
+        title="Territory (id on the map)",
         frameon=False,
     )
     figure.savefig(path, dpi=dpi, format="png")
@@ -538,29 +539,76 @@ def _property_converter(column: pd.Series) -> Any:
     return lambda v: float(v) if not _missing(v) and np.isfinite(v) else None
 
 
-def territory_colours(territories: gpd.GeoDataFrame) -> list[str]:
-    """Palette colour per territory; touching territories differ where possible.
-
-    Territories are coloured in order of decreasing number of neighbours (ties by
-    row order), each taking the first palette colour no coloured neighbour has,
-    or, when all 12 are taken, the one fewest neighbours have.
-    """
+def territory_neighbours(territories: gpd.GeoDataFrame) -> list[set[int]]:
+    """Row positions of the territories whose shapes touch each one (a shared
+    border or a shared corner both count)."""
     shapes = territories.geometry.to_numpy()
-    k = len(shapes)
-    neighbours: list[set[int]] = [set() for _ in range(k)]
-    if k:
+    neighbours: list[set[int]] = [set() for _ in range(len(shapes))]
+    if len(shapes):
         left, right = territories.sindex.query(shapes, predicate="intersects")
         for a, b in zip(left.tolist(), right.tolist(), strict=True):
             if a != b:
                 neighbours[a].add(b)
                 neighbours[b].add(a)
+    return neighbours
 
-    colour = [-1] * k
-    for t in sorted(range(k), key=lambda i: (-len(neighbours[i]), i)):
-        used = [colour[n] for n in neighbours[t] if colour[n] >= 0]
+
+def palette(count: int) -> list[str]:
+    """``count`` distinct colours: ColorBrewer Set3, then Tableau's tab20, then
+    evenly spaced hues for any more (which no planar map needs)."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    colours = list(PALETTE)
+    tableau = colormaps["tab20"]
+    colours += [to_hex(tableau(i)) for i in range(tableau.N)]
+    extra = count - len(colours)
+    if extra > 0:
+        hues = colormaps["hsv"]
+        colours += [to_hex(hues(i / extra)) for i in range(extra)]
+    return colours[:count]
+
+
+def territory_colours(territories: gpd.GeoDataFrame) -> list[str]:
+    """Palette colour per territory; territories whose shapes touch never share one.
+
+    A greedy colouring of the territories' contact graph: territories are taken
+    in order of decreasing number of neighbours (ties by row order), and each
+    takes, among the 12 colours of Set3 that none of its coloured neighbours
+    has, the one given to the fewest territories so far (ties by palette order).
+    Up to 12 territories thus all differ, and more share the 12 colours evenly,
+    so that a colour of the legend points to as few territories as it can. A
+    territory whose neighbours hold all 12 gets one of :func:`palette`'s further
+    colours rather than a neighbour's.
+    """
+    neighbours = territory_neighbours(territories)
+    colour = [-1] * len(neighbours)
+    count = [0] * (len(PALETTE) + len(neighbours))
+    for t in sorted(range(len(neighbours)), key=lambda i: (-len(neighbours[i]), i)):
+        used = {colour[n] for n in neighbours[t]}
         free = [c for c in range(len(PALETTE)) if c not in used]
-        colour[t] = free[0] if free else min(range(len(PALETTE)), key=used.count)
-    return [PALETTE[c] for c in colour]
+        if free:
+            colour[t] = min(free, key=lambda c: (count[c], c))
+        else:
+            colour[t] = next(
+                c for c in range(len(PALETTE), len(count)) if c not in used
+            )
+        count[colour[t]] += 1
+    colours = palette(max(colour, default=-1) + 1)
+    return [colours[c] for c in colour]
+
+
+def label_points(territories: gpd.GeoDataFrame) -> list[tuple[float, float] | None]:
+    """Where each territory's id is written: a point inside its shape
+    (``representative_point``), as (x, y); None for an empty territory."""
+    points: list[tuple[float, float] | None] = []
+    for shape in territories.geometry:
+        if shape is None or shape.is_empty:
+            points.append(None)
+        else:
+            point = shape.representative_point()
+            points.append((float(point.x), float(point.y)))
+    return points
 
 
 def _ring_paths(shape: Any) -> list[DrawPath]:
@@ -627,7 +675,7 @@ def _draw_borders(axes: Axes, shapes: np.ndarray) -> None:
 
 
 def _draw_homes(axes: Axes, homes: pd.DataFrame, territories: gpd.GeoDataFrame) -> None:
-    """Stars at home bases; every territory labelled at its home or inside it."""
+    """Stars at home bases; every territory's id written inside its shape."""
     from matplotlib import patheffects
 
     halo = [patheffects.withStroke(linewidth=2.0, foreground="white")]
@@ -642,30 +690,20 @@ def _draw_homes(axes: Axes, homes: pd.DataFrame, territories: gpd.GeoDataFrame) 
             linewidths=0,
             zorder=3,
         )
-    columns = (starred["territory_id"], starred["lat"], starred["lon"])
-    for t, lat, lon in zip(*columns, strict=True):
-        axes.annotate(
-            str(t),
-            (float(lon), float(lat)),
-            xytext=(4, 4),
-            textcoords="offset points",
-            fontsize=7,
-            path_effects=halo,
-            zorder=4,
-        )
 
-    # Territories without a home base are labelled at a point inside them.
-    homed = {str(t) for t in starred["territory_id"]}
-    for t, shape in zip(territories["territory_id"], territories.geometry, strict=True):
-        if str(t) in homed or shape is None or shape.is_empty:
+    # Ids at a point inside each territory: colours repeat across the map, so the
+    # label, not the colour, is what tells a reader which territory is which.
+    points = label_points(territories)
+    for t, point in zip(territories["territory_id"], points, strict=True):
+        if point is None:
             continue
-        point = shape.representative_point()
         axes.annotate(
             str(t),
-            (point.x, point.y),
+            point,
             ha="center",
             va="center",
             fontsize=7,
+            fontweight="bold",
             path_effects=halo,
             zorder=4,
         )

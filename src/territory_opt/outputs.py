@@ -105,11 +105,23 @@ def _json_default(value: object) -> object:
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
+def _remove(path: Path) -> None:
+    """Delete a file, a link or a whole folder at ``path``, if anything is there."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def write_folder(
     folder: Path, fill: Callable[[Path], object], *, force: bool = False
 ) -> Path:
     """Create ``folder`` whole: ``fill`` writes into a temporary folder beside it,
     which is renamed into place only when ``fill`` returns.
+
+    With ``force``, whatever stands at ``folder`` (a folder or a file) is moved
+    aside, replaced and then deleted; if the replacement fails it is moved back.
+    Either way nothing but ``folder`` is left beside it.
 
     Raises
     ------
@@ -117,27 +129,41 @@ def write_folder(
         When ``folder`` exists and ``force`` is false.
     """
     folder = folder.resolve()
-    if folder.exists() and not force:
+    taken = folder.exists() or folder.is_symlink()
+    if taken and not force:
         raise OutputExistsError(
             f"{folder}: the result folder exists already; pass --force to replace "
             f"it or --out to write elsewhere"
         )
     folder.parent.mkdir(parents=True, exist_ok=True)
     temporary = folder.parent / f".{folder.name}.partial-{os.getpid()}"
-    shutil.rmtree(temporary, ignore_errors=True)
+    _remove(temporary)
     temporary.mkdir()
+    retired = folder.parent / f".{folder.name}.old-{os.getpid()}"
     try:
         fill(temporary)
-        if folder.exists():
-            retired = folder.parent / f".{folder.name}.old-{os.getpid()}"
+        if taken:
+            _remove(retired)
             folder.rename(retired)
-            temporary.rename(folder)
-            shutil.rmtree(retired, ignore_errors=True)
+            try:
+                temporary.rename(folder)
+            except BaseException:
+                retired.rename(folder)
+                raise
         else:
             temporary.rename(folder)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
+    if taken:
+        try:
+            _remove(retired)
+        except OSError as exc:
+            logger.warning(
+                "%s: the replaced result could not be deleted (%s); delete it by hand",
+                retired,
+                exc.strerror,
+            )
     logger.info("results written to %s", folder)
     return folder
 

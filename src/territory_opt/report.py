@@ -5,7 +5,8 @@ the charts are plotly figures and the tables plain HTML. The map draws each
 territory's dissolved shape as a filled outline in longitude/latitude with the
 aspect ratio of the mid latitude (as :func:`territory_opt.maps.draw_map`
 does), so it needs no base map from the network; hovering a territory or its
-home shows its figures.
+home shows its figures. A scenario without polygons gets the same kind of map
+with its accounts as points, one colour per territory.
 
 Every chart sits in a ``div.report-figure`` and every table is a
 ``table.report-table``, so that a browser test can count them.
@@ -26,11 +27,13 @@ import pandas as pd
 from territory_opt.compare import Compared, columns_from_documents, comparison_frame
 from territory_opt.extras import Extras
 from territory_opt.moves import moves_frame
+from territory_opt.problem import Problem
 from territory_opt.scorecard import current_alignment, territory_table
 from territory_opt.solve import Run
 
 MAP_SIMPLIFY_DEGREES = 0.002  # about 200 m: keeps the file small, the shapes true
 MOVES_SHOWN = 200
+LINE_AROUND_POINTS = {"color": "#333", "width": 0.6}  # light colours on white
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
@@ -60,6 +63,7 @@ class ReportInputs:
     quotas: pd.DataFrame | None = None
     comp: pd.DataFrame | None = None
     fairness: dict[str, Any] | None = None
+    points: pd.DataFrame | None = None
 
     @classmethod
     def from_run(
@@ -106,7 +110,25 @@ class ReportInputs:
             quotas=None if quota is None else quota.quotas,
             comp=None if quota is None else quota.comp,
             fairness=None if quota is None else quota.fairness,
+            points=account_points(run.problem, territory_of),
         )
+
+
+def account_points(problem: Problem, territory_of: np.ndarray) -> pd.DataFrame | None:
+    """account_id, territory_id, lat and lon of every located account, in
+    account order; None when no account has coordinates."""
+    located = np.isfinite(problem.account_lat) & np.isfinite(problem.account_lon)
+    if not located.any():
+        return None
+    rows = np.nonzero(located)[0]
+    return pd.DataFrame(
+        {
+            "account_id": [problem.account_ids[a] for a in rows],
+            "territory_id": [problem.territory_ids[territory_of[a]] for a in rows],
+            "lat": problem.account_lat[rows],
+            "lon": problem.account_lon[rows],
+        }
+    )
 
 
 def _plotly_js() -> str:
@@ -237,28 +259,77 @@ def map_figure(inputs: ReportInputs) -> Any:
                 hoverinfo="text",
             )
         )
-    homes = inputs.homes
-    if homes is not None and homes[["lat", "lon"]].notna().all(axis=None):
-        texts = [_hover(_row(table, t), inputs.bands) for t in homes["territory_id"]]
+    _add_homes(figure, inputs, table)
+    bounds = dissolved.total_bounds
+    _lay_out(figure, (bounds[1] + bounds[3]) / 2, legend=False)
+    return figure
+
+
+def points_map_figure(inputs: ReportInputs) -> Any:
+    """Accounts as points coloured by territory (one colour each, named in the
+    legend), with the homes; hover shows the account and its territory's
+    figures. For scenarios without polygons; no base map is needed."""
+    import plotly.graph_objects as go
+
+    from territory_opt.maps import palette
+
+    points = inputs.points
+    if points is None:
+        raise ValueError("the report has no account coordinates to map")
+    table = inputs.territories.set_index("territory_id")
+    territories = [str(t) for t in inputs.territories["territory_id"]]
+    colours = palette(len(territories))
+    figure = go.Figure()
+    for territory, colour in zip(territories, colours, strict=True):
+        members = points[points["territory_id"] == territory]
+        about = _hover(_row(table, territory), inputs.bands)
         figure.add_trace(
             go.Scatter(
-                x=homes["lon"],
-                y=homes["lat"],
-                mode="markers+text",
-                marker={"symbol": "star", "size": 10, "color": "black"},
-                text=list(homes["territory_id"]),
-                textposition="top center",
-                hovertext=texts,
+                x=members["lon"],
+                y=members["lat"],
+                mode="markers",
+                marker={"size": 8, "color": colour, "line": LINE_AROUND_POINTS},
+                name=territory,
+                hovertext=[
+                    f"{html.escape(str(a))}<br>{about}" for a in members["account_id"]
+                ],
                 hoverinfo="text",
-                name="homes",
             )
         )
-    bounds = dissolved.total_bounds
-    mid_lat = (bounds[1] + bounds[3]) / 2
+    _add_homes(figure, inputs, table)
+    _lay_out(figure, float((points["lat"].min() + points["lat"].max()) / 2), True)
+    return figure
+
+
+def _add_homes(figure: Any, inputs: ReportInputs, table: pd.DataFrame) -> None:
+    """Black stars at the home bases, labelled, when every home is known."""
+    import plotly.graph_objects as go
+
+    homes = inputs.homes
+    if homes is None or not homes[["lat", "lon"]].notna().all(axis=None):
+        return
+    texts = [_hover(_row(table, t), inputs.bands) for t in homes["territory_id"]]
+    figure.add_trace(
+        go.Scatter(
+            x=homes["lon"],
+            y=homes["lat"],
+            mode="markers+text",
+            marker={"symbol": "star", "size": 10, "color": "black"},
+            text=list(homes["territory_id"]),
+            textposition="top center",
+            hovertext=texts,
+            hoverinfo="text",
+            name="homes",
+        )
+    )
+
+
+def _lay_out(figure: Any, mid_lat: float, legend: bool) -> None:
+    """Plain axes in degrees, true to scale at ``mid_lat``, on white."""
     figure.update_layout(
         title="Territories (hover for figures)",
         height=700,
-        showlegend=False,
+        showlegend=legend,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         plot_bgcolor="white",
     )
@@ -268,7 +339,6 @@ def map_figure(inputs: ReportInputs) -> Any:
         scaleanchor="x",
         scaleratio=1.0 / max(math.cos(math.radians(mid_lat)), 0.1),
     )
-    return figure
 
 
 def balance_figure(inputs: ReportInputs, metric: str, tolerance: float) -> Any:
@@ -393,6 +463,9 @@ def report_html(inputs: ReportInputs) -> str:
     ]
     if inputs.dissolved is not None:
         sections.append(_section("Map", figure_html(map_figure(inputs), "map")))
+    elif inputs.points is not None:
+        map_html = figure_html(points_map_figure(inputs), "map")
+        sections.append(_section("Map", map_html))
     sections.append(
         _section(
             "Balance",

@@ -22,7 +22,13 @@ from pydantic import (
     model_validator,
 )
 
-from territory_opt.config import StrictModel, resolve_path
+from territory_opt.config import (
+    OctalLookingInt,
+    StrictModel,
+    numeric_id_problem,
+    read_yaml,
+    resolve_path,
+)
 from territory_opt.errors import InputError
 from territory_opt.forecast.spec import ForecastSection
 from territory_opt.quota.spec import QuotaSection
@@ -39,6 +45,7 @@ ACCOUNT_FIELDS = (
     "revenue",
     "postal_code",
 )
+CSV_SUFFIXES = (".csv", ".txt")
 TERRITORY_FIELDS = (
     "territory_id",
     "rep_id",
@@ -102,22 +109,29 @@ class Region(StrictModel):
 class AccountTable(StrictModel):
     """The accounts table: CSV, Parquet or XLSX, one row per account.
 
+    ``encoding`` and ``delimiter`` (one character: ``";"``, ``"\\t"``; default
+    ``","``) say how a CSV file is written; the other tables take them too.
     ``numeric_ids`` says what to do with ids that a Parquet or Excel file stores
     as numbers (a ZIP ``02116`` saved as the integer 2116): ``keep`` their
     digits, ``pad`` them with leading zeros to ``id_digits`` digits (with a
-    warning), or ``reject`` the file. ``fill_missing`` maps a numeric field
-    (``potential``, ``workload_hours``, ``revenue`` or a balanced metric) to the
-    value that replaces its blank or NaN cells, with a warning that counts them;
-    without it such a cell is an error. ``drop_blank_ids`` drops rows with an
-    empty id (with a warning) instead of refusing the file. ``region`` is the box
-    the accounts lie in; rows outside it that fall inside once latitude and
-    longitude are swapped are flagged (without it, a box around the median
-    account is used).
+    warning), or ``reject`` the file. A CSV file has no numbers, only text, so
+    ``pad`` or ``reject`` with a CSV file is refused. ``fill_missing`` maps a
+    numeric field (``potential``, ``workload_hours``, ``revenue`` or a balanced
+    metric) to the value that replaces its blank or NaN cells, with a warning
+    that counts them; without it such a cell is an error. ``drop_blank_ids``
+    drops rows with an empty id (with a warning) instead of refusing the file.
+    ``region`` is the box
+    the accounts lie in: a row outside it is an error, named as swapped when it
+    falls inside once latitude and longitude are swapped (and the columns named
+    when every row does). Without it, rows that fit only swapped, against a box
+    around the median account or around the median territory home, get a
+    warning.
     """
 
     path: Path
     sheet: str | None = None
     encoding: str = "utf-8"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
     columns: AccountColumns = AccountColumns()
     numeric_ids: Literal["keep", "pad", "reject"] = "keep"
     id_digits: int = Field(default=5, ge=1, le=20)
@@ -127,6 +141,18 @@ class AccountTable(StrictModel):
 
     _resolve_path = field_validator("path")(resolve_path)
 
+    @model_validator(mode="after")
+    def _numeric_ids_need_typed_cells(self) -> AccountTable:
+        if self.numeric_ids != "keep" and self.path.suffix.lower() in CSV_SUFFIXES:
+            raise ValueError(
+                f"numeric_ids: {self.numeric_ids} applies to Parquet and Excel "
+                f"files, whose cells store ids as numbers or as text; {self.path} "
+                f"is a CSV file, where every id is read as text exactly as written, "
+                f"so remove numeric_ids (if leading zeros were lost when the CSV "
+                f"was written, restore them in the file)"
+            )
+        return self
+
 
 class TerritoryTable(StrictModel):
     """The territories table: one row per territory, one rep each or vacant."""
@@ -134,6 +160,7 @@ class TerritoryTable(StrictModel):
     path: Path
     sheet: str | None = None
     encoding: str = "utf-8"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
     columns: TerritoryColumns = TerritoryColumns()
 
     _resolve_path = field_validator("path")(resolve_path)
@@ -179,20 +206,18 @@ class Lock(StrictModel):
     @field_validator("account", "territory", mode="before")
     @classmethod
     def _as_text(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int):
-            raise ValueError(
-                f"id {value!r} was read as a number; quote it in the YAML "
-                f"(for example '{value}') so that leading zeros are kept"
-            )
+        problem = numeric_id_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
 
 class PostalRule(StrictModel):
     """Lock every account whose postal code lies in a ZIP range to a territory.
 
-    ``from_code`` and ``to_code`` are five-digit ZIPs, both included; codes are
+    ``from_code`` and ``to_code`` are five-digit ZIPs, both included (a bare
+    number such as 10000 is taken as written; one with a leading zero must be
+    quoted, as YAML reads it as octal); codes are
     read from the accounts' ``postal_code`` column, or from their ids when the
     table has none (ZIP+4 counts by its first five digits; see
     :mod:`territory_opt.postal`).
@@ -202,11 +227,21 @@ class PostalRule(StrictModel):
     to_code: str
     territory: str
 
+    @field_validator("territory", mode="before")
+    @classmethod
+    def _territory_as_text(cls, value: Any) -> Any:
+        problem = numeric_id_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @field_validator("from_code", "to_code", mode="before")
     @classmethod
     def _zip(cls, value: Any) -> Any:
         from territory_opt.postal import zip5
 
+        if isinstance(value, OctalLookingInt):
+            raise ValueError(numeric_id_problem(value))
         text = str(value) if isinstance(value, int) else value
         if isinstance(text, str) and zip5(text) is None:
             raise ValueError(f"'{text}' is not a five-digit ZIP code")
@@ -249,6 +284,7 @@ class EdgeList(StrictModel):
     from_column: str = "from"
     to_column: str = "to"
     encoding: str = "utf-8"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
 
     _resolve_path = field_validator("path")(resolve_path)
 
@@ -300,6 +336,7 @@ class HierarchyTable(StrictModel):
     parent: str = "parent"
     sheet: str | None = None
     encoding: str = "utf-8"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
 
     _resolve_path = field_validator("path")(resolve_path)
 
@@ -502,7 +539,7 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         text = raw_bytes.decode("utf-8-sig")
         twice = _repeated_keys(yaml.compose(text, Loader=yaml.SafeLoader))
-        data = yaml.safe_load(text)
+        data = read_yaml(text)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a valid UTF-8 YAML file: {exc}") from None
     if twice:

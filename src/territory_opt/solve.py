@@ -16,6 +16,7 @@ from territory_opt.contiguity import (
     pieces_of,
     separator_cuts,
 )
+from territory_opt.coordinates import flag_swapped_against_homes
 from territory_opt.engines import resolve_engine, run_engine
 from territory_opt.engines.cpsat import check_integer_range
 from territory_opt.errors import InputError
@@ -48,6 +49,8 @@ def load_inputs(scenario: Scenario) -> tuple[Problem, Any]:
     metrics = [*scenario.balance.keys(), *level_metrics(scenario)]
     accounts = load_accounts(scenario.accounts, list(dict.fromkeys(metrics)))
     territories = load_territories(scenario.territories)
+    if scenario.accounts.region is None:
+        flag_swapped_against_homes(accounts, territories)
     geography = scenario.geography
     polygons = None
     pairs = None
@@ -381,10 +384,20 @@ def _solve_once(problem: Problem, spec: SolverSpec, explain: bool) -> SolveResul
 EXPLAIN_LIMIT_S = 20.0
 
 
-def _explain(problem: Problem, spec: SolverSpec) -> Explanation | None:
-    """The conflict behind a proven infeasibility, or None if the search fails."""
+def explain_budget_s(time_limit_s: float, used_s: float) -> float:
+    """Seconds the explanation may take: what the solve left of its time limit,
+    and at most ``EXPLAIN_LIMIT_S``; 0 when nothing is left."""
+    return max(0.0, min(time_limit_s - used_s, EXPLAIN_LIMIT_S))
+
+
+def _explain(problem: Problem, spec: SolverSpec, used_s: float) -> Explanation | None:
+    """The conflict behind a proven infeasibility, or None if the search fails.
+
+    The search gets what is left of the time limit after ``used_s`` seconds.
+    """
     try:
-        return explain_infeasibility(problem, min(spec.time_limit_s, EXPLAIN_LIMIT_S))
+        budget_s = explain_budget_s(spec.time_limit_s, used_s)
+        return explain_infeasibility(problem, budget_s)
     except Exception as exc:  # an explanation must never hide the status
         logger.warning("could not explain the infeasibility: %s", exc)
         return None
@@ -402,7 +415,7 @@ def interpret(
     recomputed from it. ``optimal`` needs both the engine's proof and a measured
     gap of at most 1e-4; a broken alignment makes the status ``invalid``. With
     ``explain``, a proven infeasibility is explained in the message and in
-    ``details`` (at most 20 s, or the time limit if shorter).
+    ``details``, within what the solve left of the time limit (at most 20 s).
     """
     problem = model.problem
     status = outcome.status
@@ -437,7 +450,7 @@ def interpret(
             f"{outcome.engine} proved that no alignment meets every band, capacity, "
             f"lock, budget and family rule together"
         )
-        explanation = _explain(problem, spec) if explain else None
+        explanation = _explain(problem, spec, outcome.runtime_s) if explain else None
         if explanation is not None:
             message += ": " + explanation.message()
             details = details | {

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from territory_opt.coordinates import flag_swapped
 from territory_opt.errors import InputError, preview_ids
-from territory_opt.scenario import AccountTable, Region, TerritoryTable
+from territory_opt.scenario import CSV_SUFFIXES, AccountTable, TerritoryTable
 
 logger = logging.getLogger(__name__)
 
@@ -92,27 +93,87 @@ def _cell_to_text(value: object) -> str:
     return str(value).strip()
 
 
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+
+
+def _yaml_text(character: str) -> str:
+    """``character`` as a YAML scalar: the tab as ``"\\t"``, others quoted."""
+    return '"\\t"' if character == "\t" else f"'{character}'"
+
+
+def _check_delimiter(
+    path: Path, header: str, delimiter: str, settable: bool = True
+) -> None:
+    """Refuse a CSV whose header is one name by ``delimiter`` but several by
+    another delimiter. ``settable`` says whether the scenario has a
+    ``delimiter`` option for this file, to offer it as a fix.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the delimiter the header holds and the option to set.
+    """
+    if len([part for part in header.split(delimiter) if part.strip()]) > 1:
+        return
+    for character, name in DELIMITER_NAMES.items():
+        parts = [part for part in header.split(character) if part.strip()]
+        if character != delimiter and len(parts) > 1:
+            used = DELIMITER_NAMES.get(delimiter, repr(delimiter))
+            raise InputError(
+                f"{path}: read with the {used} delimiter, the file has a single "
+                f"column, and its header holds {len(parts)} names separated by "
+                f"{name}s ({', '.join(repr(p) for p in parts[:4])}"
+                f"{', ...' if len(parts) > 4 else ''}); "
+                + (
+                    f"set delimiter: {_yaml_text(character)} next to its path in "
+                    f"the scenario, or save the file with commas"
+                    if settable
+                    else "save the file with commas"
+                )
+            )
+
+
 def read_text_table(
-    path: Path, sheet: str | None = None, encoding: str = "utf-8"
+    path: Path,
+    sheet: str | None = None,
+    encoding: str = "utf-8",
+    delimiter: str | None = None,
 ) -> TextTable:
     """Read a CSV, Parquet or XLSX file with every cell as text.
+
+    ``encoding`` and ``delimiter`` (one character) apply to CSV files only.
+    ``delimiter`` None reads commas for a file whose scenario entry has no
+    ``delimiter`` option, so that a hint does not offer one.
 
     Raises
     ------
     InputError
         When the file is missing, of an unknown kind, not decodable with
-        ``encoding``, or empty.
+        ``encoding``, empty, or a CSV file whose only header holds another
+        delimiter; or when a delimiter is given for a Parquet or Excel file.
     """
     if not path.exists():
         raise InputError(f"{path}: file not found; check the path in the scenario")
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
+    settable = delimiter is not None
+    delimiter = delimiter or ","
+    if delimiter != "," and suffix not in CSV_SUFFIXES:
+        raise InputError(
+            f"{path}: delimiter {_yaml_text(delimiter)} applies to CSV files only; "
+            f"remove it next to the path in the scenario"
+        )
+    if suffix in CSV_SUFFIXES:
         codec = (
             "utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding
         )
         try:
             frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_filter=False, encoding=codec
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                encoding=codec,
+                sep=delimiter,
             )
         except LookupError:
             raise InputError(
@@ -130,7 +191,12 @@ def read_text_table(
                 f"{path}: the file is empty; it needs a header row"
             ) from None
         except pd.errors.ParserError as exc:
+            with path.open(encoding=codec, errors="replace") as stream:
+                first_line = stream.readline().rstrip("\r\n")
+            _check_delimiter(path, first_line, delimiter, settable)
             raise InputError(f"{path}: not a readable CSV file: {exc}") from None
+        if len(frame.columns) == 1:
+            _check_delimiter(path, str(frame.columns[0]), delimiter, settable)
         row_word, first = "line", 2
     elif suffix in (".parquet", ".pq"):
         frame = pd.read_parquet(path)
@@ -388,7 +454,7 @@ def load_accounts(
     built-in ones (potential, workload_hours, accounts, revenue) each must be a
     numeric column of the file.
     """
-    table = read_text_table(spec.path, spec.sheet, spec.encoding)
+    table = read_text_table(spec.path, spec.sheet, spec.encoding, spec.delimiter)
     cols = spec.columns
     # Named accounts may come without coordinates: both columns absent (under
     # their default names) means no geography; distances are then not available.
@@ -448,7 +514,7 @@ def load_accounts(
     )
     if located:
         lat, lon = _coordinates(table, cols.lat, cols.lon, problems)
-        _flag_swapped(table, lat, lon, spec.region, problems)
+        flag_swapped(table, lat, lon, spec.region, problems, (cols.lat, cols.lon))
     else:
         lat = lon = np.full(len(table.frame), np.nan)
 
@@ -514,78 +580,9 @@ def _drop_blank_ids(table: TextTable, column: str) -> TextTable:
     return table.without_rows(blank)
 
 
-SWAP_MARGIN_DEGREES = 5.0
-
-
-def _region_box(
-    lat: np.ndarray, lon: np.ndarray, region: Region | None
-) -> tuple[float, float, float, float] | None:
-    """(lat low, lat high, lon low, lon high) of the accounts' region.
-
-    Without a ``region`` in the scenario: a box around the median account,
-    three median absolute deviations wide on each side and at least
-    ``SWAP_MARGIN_DEGREES``; ``None`` when no row has valid coordinates.
-    """
-    if region is not None:
-        return (*region.lat, *region.lon)
-    valid = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90)
-    valid &= np.abs(lon) <= 180
-    if not valid.any():
-        return None
-    bounds: list[float] = []
-    for values in (lat[valid], lon[valid]):
-        middle = float(np.median(values))
-        spread = float(np.median(np.abs(values - middle)))
-        half = max(3.0 * spread, SWAP_MARGIN_DEGREES)
-        bounds += [middle - half, middle + half]
-    return bounds[0], bounds[1], bounds[2], bounds[3]
-
-
-def _flag_swapped(
-    table: TextTable,
-    lat: np.ndarray,
-    lon: np.ndarray,
-    region: Region | None,
-    problems: _Problems,
-) -> None:
-    """Name rows that fall in the region only once latitude and longitude swap.
-
-    A row whose latitude is out of range gets a hint next to its error; a row
-    that is valid but far away is named in a warning.
-    """
-    box = _region_box(lat, lon, region)
-    if box is None:
-        return
-    lat_low, lat_high, lon_low, lon_high = box
-
-    def inside(y: np.ndarray, x: np.ndarray) -> np.ndarray:
-        return (y >= lat_low) & (y <= lat_high) & (x >= lon_low) & (x <= lon_high)
-
-    with np.errstate(invalid="ignore"):
-        swapped = ~inside(lat, lon) & inside(lon, lat)
-    invalid = np.abs(lat) > 90
-    for i in np.nonzero(swapped & invalid)[0]:
-        problems.add(
-            f"{table.where(int(i))}: lat {lat[i]:g} and lon {lon[i]:g} look swapped "
-            f"(swapped, the point falls among the other accounts); swap the two values"
-        )
-    valid_swapped = np.nonzero(swapped & ~invalid)[0]
-    if len(valid_swapped):
-        places = ", ".join(
-            f"{table.where(int(i))} ({lat[i]:g}, {lon[i]:g})" for i in valid_swapped[:5]
-        )
-        logger.warning(
-            "%s: %d row(s) lie outside the accounts' region but inside it with lat "
-            "and lon swapped: %s; check those coordinates",
-            table.path,
-            len(valid_swapped),
-            places,
-        )
-
-
 def load_territories(spec: TerritoryTable) -> TerritoryData:
     """Read and validate the territories table."""
-    table = read_text_table(spec.path, spec.sheet, spec.encoding)
+    table = read_text_table(spec.path, spec.sheet, spec.encoding, spec.delimiter)
     cols = spec.columns
     optional = {
         name: _optional_column(table, getattr(cols, name), name)

@@ -100,9 +100,48 @@ def test_potential_penetration_and_prior_growth() -> None:
 
 
 def test_expected_sales_without_data_is_refused() -> None:
-    """No prior sales and no pipeline: the forecast has nothing to stand on."""
-    with pytest.raises(ValueError, match="add up to 0"):
+    """No prior sales and no pipeline: the forecast has nothing to stand on, and
+    the message names only what that source reads (not potential)."""
+    with pytest.raises(ValueError) as caught:
         expected_sales("forecast", potential=[1.0, 2.0])
+    assert str(caught.value) == (
+        "expected sales from forecast add up to 0; the forecast source adds "
+        "weighted_pipeline to a run-rate, taken from runrate or computed as "
+        "prior_sales × (1 + growth) − weighted_pipeline, and no territory has a "
+        "positive weighted_pipeline, prior_sales or runrate"
+    )
+
+
+def test_each_expected_sales_source_names_what_it_reads() -> None:
+    """prior_sales_growth names prior_sales; potential_penetration names the
+    potential when it is zero, else prior_sales and company_forecast."""
+    cases = [
+        (
+            "prior_sales_growth",
+            {"potential": [1.0, 2.0], "pipeline": [5.0, 0.0]},
+            "the prior_sales_growth source grows prior_sales by (1 + growth), and "
+            "no territory has a positive prior_sales",
+        ),
+        (
+            "potential_penetration",
+            {"potential": [0.0, 0.0], "prior_sales": [1.0, 1.0]},
+            "the potential_penetration source spreads sales in proportion to "
+            "potential, and no territory has a positive potential",
+        ),
+        (
+            "potential_penetration",
+            {"potential": [1.0, 2.0], "pipeline": [5.0, 0.0]},
+            "the potential_penetration source spreads prior_sales in proportion to "
+            "potential, and no territory has a positive prior_sales (or set "
+            "company_forecast)",
+        ),
+    ]
+    for source, data, reason in cases:
+        with pytest.raises(ValueError) as caught:
+            expected_sales(source, **data)
+        assert str(caught.value) == f"expected sales from {source} add up to 0; " + (
+            reason
+        )
 
 
 # --- Monte Carlo --------------------------------------------------------------

@@ -243,3 +243,22 @@ def test_unknown_method_lists_choices() -> None:
     """A method outside the list is reported by pydantic with the choices."""
     message = _message(_minimal(method="quota_by_vibes"))
     assert "quota.method" in message and "equal_probability" in message
+
+
+def test_octal_looking_rep_id_names_the_value_as_read(tmp_path: Path) -> None:
+    """A rep id 0042 unquoted is octal 34: the scenario error quotes both."""
+    from territory_opt.scenario import load_scenario
+
+    path = tmp_path / "scenario.yaml"
+    path.write_text(
+        "name: x\naccounts: {path: a.csv}\nterritories: {path: t.csv}\n"
+        "quota:\n  fiscal_year: 2026\n  plan: {company_target: 1000000}\n"
+        "  reps: [{id: 0042}]\n"
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert (
+        "quota.reps.0.id: 0042 was read by YAML as the octal number 34 (an unquoted "
+        "number with a leading zero), not as the id '0042'; quote it in the YAML: "
+        "'0042'" in str(caught.value)
+    )

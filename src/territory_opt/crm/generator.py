@@ -1,7 +1,7 @@
 """A seeded generator of a named-account CRM data set with planted faults.
 
-The four tables have the shape of the public CRM sample (DOMAIN.md 6.9,
-SOURCES-us-crm.md section 3): ``accounts``, ``products``, ``sales_teams`` and
+The four tables have the shape of the public CRM sample (see docs/forecast.md,
+CRM sample adapter): ``accounts``, ``products``, ``sales_teams`` and
 ``sales_pipeline`` with the sample's columns. The pipeline carries five extra
 columns the sample lacks, which the adapter reads when present:
 ``created_date``, ``expected_close_date`` (open deals), ``amount`` (the value of

@@ -1,7 +1,7 @@
 """Measure and predict: contribution, stage rates, weighted pipeline, hygiene,
 accuracy.
 
-The modules follow DOMAIN.md 6.6 and 6.7; ``docs/forecast.md`` has the long
+``docs/forecast.md`` states the formulas the modules follow, in long
 form. Every figure is computed from account- and opportunity-level rows joined
 to the alignment given, so a moved account carries its revenue, pipeline and
 history with it.

@@ -1,4 +1,4 @@
-"""Forecast accuracy at a fixed snapshot lag (DOMAIN.md 6.6).
+"""Forecast accuracy at a fixed snapshot lag (docs/forecast.md).
 
 Pairs ``(unit u, period t)`` match an actual ``A`` with the forecast ``F`` of the
 latest snapshot taken at least ``lag`` days before the start of ``t``. With

@@ -5,7 +5,7 @@ moving an account moves its revenue, margin, potential and workload with it.
 Accounts missing from the alignment go to the territory ``(unassigned)``, so the
 totals always reconcile with the input.
 
-Symbols (DOMAIN.md 6.7), for a territory ``t``:
+Symbols (docs/forecast.md), for a territory ``t``:
 
 - revenue ``R_t`` and margin ``M_t`` (``revenue - cost`` when no margin column
   is given), with shares ``R_t / sum R`` and ``M_t / sum M``;

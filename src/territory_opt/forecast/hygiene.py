@@ -1,6 +1,6 @@
 """Pipeline hygiene: flags on open opportunities and the funnel integrity score.
 
-Every open opportunity is checked as of ``as_of`` (DOMAIN.md 6.6):
+Every open opportunity is checked as of ``as_of`` (docs/forecast.md):
 
 - ``past_due``: the close date is before ``as_of``;
 - ``missing_amount``: the amount is blank, zero or negative;

@@ -1,4 +1,4 @@
-"""Weighted pipeline, forecast categories and coverage per group (DOMAIN.md 6.6).
+"""Weighted pipeline, forecast categories and coverage per group (docs/forecast.md).
 
 For a period window ``[t0, t1]`` and a group ``g`` (territory, district, region):
 

@@ -67,7 +67,7 @@ _MAX_LISTED = 20
 
 @dataclass(frozen=True)
 class ForecastWarning:
-    """A non-fatal finding (DOMAIN.md 6.10): a short code and a full sentence."""
+    """A non-fatal finding: a short code and a full sentence."""
 
     code: str
     message: str

@@ -1,9 +1,10 @@
 """The ``forecast:`` section of a scenario: stages, probabilities, hygiene, files.
 
-The section mirrors DOMAIN.md 6.2. Stage names are compared exactly as written
-(``Proposal`` and ``proposal`` are two stages). Relative file paths are resolved
-against the folder of the scenario file when the model is validated with the
-context ``{"base_dir": folder}``, the same convention as the rest of the scenario.
+The section is described in docs/forecast.md. Stage names are compared exactly
+as written (``Proposal`` and ``proposal`` are two stages). Relative file paths
+are resolved against the folder of the scenario file when the model is validated
+with the context ``{"base_dir": folder}``, the same convention as the rest of the
+scenario.
 
 Example::
 
@@ -58,7 +59,7 @@ class PeriodWindow(StrictModel):
 
 
 class HygieneSpec(StrictModel):
-    """Thresholds of the pipeline hygiene flags (DOMAIN.md 6.6).
+    """Thresholds of the pipeline hygiene flags (docs/forecast.md).
 
     An open opportunity is stale when its days in the current stage exceed
     ``stale_factor`` (default 2.0) times the median days of that stage, or

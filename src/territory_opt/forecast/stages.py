@@ -1,6 +1,6 @@
 """Stage probabilities: reached-stage win rates, Markov absorption, stage durations.
 
-Sets and symbols (DOMAIN.md 6.6): open stages ``s`` in ``stage_order`` with order
+Sets and symbols (docs/forecast.md): open stages ``s`` in ``stage_order`` with order
 index ``o(s)``; closed opportunities ``j`` whose close date lies in the lookback
 window ``[as_of - lookback_days, as_of]``.
 

@@ -2,8 +2,8 @@
 
 Start with :func:`plan_quotas` (one territories table and a validated
 :class:`QuotaSection` in, a frozen :class:`QuotaOutcome` out) and
-:func:`joint_design` (the territory-quota loop). ``docs/quota.md`` describes the
-steps and the choices made where DOMAIN.md is silent.
+:func:`joint_design` (the territory-quota loop). ``docs/quota.md`` states the
+formulas, the steps and the choices made on top of them.
 """
 
 from territory_opt.quota.run import QuotaOutcome, joint_design, plan_quotas

@@ -1,8 +1,9 @@
 """Quota allocation: street target, shares, bounds, rounding, vacancies, reconciliation.
 
-Symbols follow DOMAIN.md 6.3. For territories ``i``: potential ``P_i``, prior sales
-``H_i``, weighted pipeline ``W_i``, capacity ``C_i``; company target ``T``;
-over-assignment ``oa_ℓ`` per level ℓ ∈ (region, district, territory).
+Symbols follow docs/quota.md, Formulas. For territories ``i``: potential
+``P_i``, prior sales ``H_i``, weighted pipeline ``W_i``, capacity ``C_i``;
+company target ``T``; over-assignment ``oa_ℓ`` per level ℓ ∈ (region, district,
+territory).
 
 - Q1: a node of quota ``Q_n`` hands ``pool_n = Q_n (1 + oa_{ℓ+1})`` to its children,
   split by the shares of the method, so the territories carry

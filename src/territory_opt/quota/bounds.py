@@ -1,4 +1,4 @@
-"""Q3 bounds with total preservation and Q4 rounding (DOMAIN.md 6.3).
+"""Q3 bounds with total preservation and Q4 rounding (docs/quota.md).
 
 - Q3: ``L_i = max(abs_min, basis_i (1 + yoy_min))``,
   ``U_i = min(abs_max, basis_i (1 + yoy_max))``; the scalar λ with

@@ -1,4 +1,6 @@
-"""Compensation: target incentive, payout curves, tiers, cliffs, earnings (DOMAIN 6.5).
+"""Compensation: target incentive, payout curves, tiers, cliffs, earnings.
+
+The formulas are stated in docs/quota.md, Compensation.
 
 Symbols: on-target earnings ``OTE_i``, base ``base_i``, target incentive
 ``TI_i = OTE_i − base_i`` (or ``OTE_i (1 − pay_mix_base)``), effective quota

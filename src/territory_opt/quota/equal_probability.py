@@ -1,4 +1,4 @@
-"""Equal-probability quotas (DOMAIN.md 6.4).
+"""Equal-probability quotas (docs/quota.md, Equal-probability quotas).
 
 Annual sales of territory ``i`` are lognormal with mean ``μ_i`` and coefficient of
 variation ``cv_i``:

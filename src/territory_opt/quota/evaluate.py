@@ -64,7 +64,7 @@ def plan_warnings(
     realised: Mapping[str, float],
     reconciliation: Mapping[str, Any],
 ) -> list[str]:
-    """DOMAIN 6.10 warnings about the plan itself."""
+    """Warnings about the plan itself (docs/quota.md, Warnings)."""
     warnings = []
     if realised["total"] > OVER_ASSIGNMENT_WARN:
         warnings.append(

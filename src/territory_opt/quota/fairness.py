@@ -1,4 +1,4 @@
-"""Fairness of quotas and pay (DOMAIN.md 6.7) and the warnings of 6.10.
+"""Fairness of quotas and pay, and the warnings about them (docs/quota.md).
 
 Over staffed territories ``i`` with quota ``Q_i``, potential ``P_i``, prior sales
 ``H_i`` and expected sales ``μ_i``:
@@ -253,7 +253,7 @@ def fairness_warnings(
     simulation: Mapping[str, Any] | None,
     limits: FairnessSpec,
 ) -> list[str]:
-    """Plain-language warnings of DOMAIN 6.10 about fairness and pay outcomes.
+    """Plain-language warnings about fairness and pay outcomes.
 
     Parameters
     ----------

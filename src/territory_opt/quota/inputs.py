@@ -327,7 +327,7 @@ def territory_expected_sales(
         )
     except ValueError as error:
         raise InputError(
-            f"quota.simulation: {error}. Add those columns, pick another "
-            "expected_sales_source, or set quota.simulation: null to skip the "
-            "simulation"
+            f"quota.simulation: {error}. Fill those columns of the territories "
+            "table, pick another expected_sales_source, or set quota.simulation: "
+            "null to skip the simulation"
         ) from None

@@ -1,6 +1,6 @@
 """Quota planning from a territory alignment, and the joint territory-quota loop.
 
-:func:`plan_quotas` runs DOMAIN.md 6.3 to 6.7 in this order:
+:func:`plan_quotas` runs the steps of docs/quota.md in this order:
 
 1. staffing: the rep of each territory, to-be-hired placeholders for vacancies,
    and each rep's ramp profile (Q5), which capacity needs;
@@ -15,7 +15,8 @@
 A rep's expected sales are the territory's μ_i times the rep's skill times
 ``Σ_m σ_m ramp_i(m) e_i(m)``, the share of the year's seasonal sales the rep is
 employed and ramped for: the simulation takes the ramp schedule as the true
-productivity ramp, so a full-year rep is simulated exactly as DOMAIN 6.5 states.
+productivity ramp, so a full-year rep is simulated exactly as the Monte Carlo
+formula states.
 Quota fairness is measured on a simulation with every skill at 1, so that talent
 is not mistaken for an unfair quota; the comp table shows each rep's own figures.
 

@@ -1,4 +1,6 @@
-"""Monte Carlo of sales, attainment and pay under the lognormal model (DOMAIN 6.5).
+"""Monte Carlo of sales, attainment and pay under the lognormal model.
+
+The formulas are stated in docs/quota.md, Monte Carlo of sales and pay.
 
 For draw ``k`` and rep ``i``, with a market shock ``z_k⁰`` shared by all reps and an
 idiosyncratic shock ``z_{i,k}``, both standard normal:
@@ -48,7 +50,7 @@ logger = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
-# Attainment bands of DOMAIN 6.7: <0.5, 0.5-0.8, 0.8-1.0, 1.0-1.2, >=1.2.
+# Attainment bands of docs/quota.md: <0.5, 0.5-0.8, 0.8-1.0, 1.0-1.2, >=1.2.
 BAND_EDGES = np.array([0.5, 0.8, 1.0, 1.2])
 ATTAINMENT_BANDS = ("lt_50", "50_80", "80_100", "100_120", "ge_120")
 DEFAULT_CHUNK_BYTES = 32 * 2**20
@@ -124,12 +126,43 @@ def expected_sales(
     total = float(mu.sum())
     if not total > 0.0:
         raise ValueError(
-            f"expected sales from {source} add up to {total:g}; the territories "
-            "lack the data it needs (prior_sales, weighted_pipeline or potential)"
+            f"expected sales from {source} add up to {total:g}; "
+            f"{_missing_data(source, p, h, company_forecast)}"
         )
     if company_forecast is not None:
         mu = mu * (company_forecast / total)
     return mu
+
+
+def _missing_data(
+    source: str,
+    potential: FloatArray,
+    prior_sales: FloatArray,
+    company_forecast: float | None,
+) -> str:
+    """What the expected-sales ``source`` reads, and which of it is lacking."""
+    if source == "forecast":
+        return (
+            "the forecast source adds weighted_pipeline to a run-rate, taken from "
+            "runrate or computed as prior_sales × (1 + growth) − weighted_pipeline, "
+            "and no territory has a positive weighted_pipeline, prior_sales or "
+            "runrate"
+        )
+    if source == "prior_sales_growth":
+        return (
+            "the prior_sales_growth source grows prior_sales by (1 + growth), and "
+            "no territory has a positive prior_sales"
+        )
+    if not potential.sum() > 0.0:
+        return (
+            "the potential_penetration source spreads sales in proportion to "
+            "potential, and no territory has a positive potential"
+        )
+    hint = "" if company_forecast is not None else " (or set company_forecast)"
+    return (
+        "the potential_penetration source spreads prior_sales in proportion to "
+        f"potential, and no territory has a positive prior_sales{hint}"
+    )
 
 
 def _zero_missing(values: npt.ArrayLike | None, size: int) -> FloatArray:

@@ -4,7 +4,7 @@ Every model here derives from :class:`territory_opt.scenario.StrictModel`: it is
 frozen and rejects unknown keys with the list of valid ones. The keys of the
 allocation rules (``method``, ``blend_weights``, ``historical``, ``yoy_change``, ...)
 sit directly under ``quota:``, so a key path such as ``quota.yoy_change.min`` reads
-the same here as in DOMAIN.md 6.2. The plan, reps, comp plans, simulation and
+the same here as in docs/quota.md. The plan, reps, comp plans, simulation and
 fairness limits are sub-blocks of the same section.
 
 Money is in the scenario's currency throughout; shares and rates are fractions
@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from territory_opt.config import StrictModel
+from territory_opt.config import StrictModel, numeric_id_problem
 from territory_opt.errors import InputError
 
 __all__ = [
@@ -63,11 +63,9 @@ FLAT_SEASONALITY = (1.0 / 12.0,) * 12
 
 def _reject_numeric_id(value: Any) -> Any:
     """Ids are text; a YAML number would lose leading zeros."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError(
-            f"id {value!r} was read as a number; quote it in the YAML "
-            f"(for example '{value}') so that leading zeros are kept"
-        )
+    problem = numeric_id_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -456,7 +454,7 @@ class CompPlanSpec(StrictModel):
 
 
 class SimulationSpec(StrictModel):
-    """Monte Carlo of sales, attainment and pay (lognormal model, DOMAIN 6.5).
+    """Monte Carlo of sales, attainment and pay (lognormal model; docs/quota.md).
 
     ``draws`` (default 10,000) simulated years. Expected sales per territory come
     from ``expected_sales_source``: ``forecast`` (weighted pipeline plus run-rate,
@@ -512,7 +510,7 @@ class FairnessSpec(StrictModel):
     potential or prior sales more strongly than this. ``share_at_quota_range``
     ([0.50, 0.70]), ``max_share_below_threshold`` (0.10) and
     ``share_above_excellence_range`` ([0.05, 0.15]) are the benchmark ranges of
-    DOMAIN 6.7. ``excellence_attainment`` (1.5) marks excellence;
+    docs/quota.md (Warnings). ``excellence_attainment`` (1.5) marks excellence;
     ``threshold_attainment`` (null) marks the threshold, null taking each plan's
     own (the lowest attainment that pays).
     """
@@ -542,7 +540,7 @@ class QuotaSection(StrictModel):
     ``fiscal_year`` is the calendar year in which the fiscal year starts, on the
     first day of ``fiscal_year_start_month`` (default 1, January). ``random_seed``
     (default 0) seeds every simulation. ``method`` (default ``potential``) picks the
-    share rule of DOMAIN 6.3 Q2; ``simulation: null`` switches the Monte Carlo off.
+    share rule of Q2 (docs/quota.md); ``simulation: null`` switches the Monte Carlo off.
     ``bounds_scope`` ``street`` (default) solves the bounds of Q3 with one λ over
     all territories against the street target; ``hierarchy`` solves them level by
     level, so that every region and district keeps its quota whenever the bounds of
